@@ -1,0 +1,203 @@
+/* cache.c — memcached access for one process (see cache.h). */
+#include <libmemcached/memcached.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "log.h"
+#include "metrics.h"
+
+struct cache {
+	memcached_st *mc;	/* NULL: disabled */
+	int64_t last_error_log;
+};
+
+struct cache *cache_new(const char *servers, int timeout_ms)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+	memcached_server_st *list;
+
+	if (c == NULL)
+		return NULL;
+	if (servers == NULL || servers[0] == '\0')
+		return c;
+	c->mc = memcached_create(NULL);
+	if (c->mc == NULL) {
+		free(c);
+		return NULL;
+	}
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_VERIFY_KEY, 1);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_DISTRIBUTION,
+			       MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, (uint64_t)timeout_ms);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, (uint64_t)timeout_ms);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, (uint64_t)timeout_ms * 1000);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT, (uint64_t)timeout_ms * 1000);
+	/* A failed server is skipped for 2 s, then tried again. */
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, 1);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 2);
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_DEAD_TIMEOUT, 2);
+	list = memcached_servers_parse(servers);
+	if (list != NULL) {
+		memcached_server_push(c->mc, list);
+		memcached_server_list_free(list);
+	}
+	return c;
+}
+
+void cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->mc != NULL)
+		memcached_free(c->mc);
+	free(c);
+}
+
+int cache_enabled(const struct cache *c)
+{
+	return c != NULL && c->mc != NULL;
+}
+
+void cache_key(char out[CACHE_KEY_MAX], const char *ns, const char *part)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+
+	EVP_Digest(part, strlen(part), md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < 20 && i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, CACHE_KEY_MAX, "infra:%s:%s", ns, hex);
+}
+
+/* Count an operation's failure; log it at most once a second per process,
+ * so an outage does not flood the log. */
+static void cache_failed(struct cache *c, const char *op, memcached_return_t rc)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	metrics_add(METRIC_CACHE_ERRORS, 1);
+	if (now != c->last_error_log) {
+		json_object *f = json_object_new_object();
+		char msg[64];
+
+		c->last_error_log = now;
+		json_object_object_add(f, "error",
+				       json_object_new_string(memcached_strerror(c->mc, rc)));
+		snprintf(msg, sizeof(msg), "memcached %s failed; continuing without cache", op);
+		log_emit(LOG_LEVEL_WARN, msg, f);
+	}
+}
+
+char *cache_get(struct cache *c, const char *key, size_t *len)
+{
+	memcached_return_t rc;
+	uint32_t flags;
+	size_t n = 0;
+	char *v, *copy;
+
+	if (!cache_enabled(c)) {
+		metrics_add(METRIC_CACHE_MISSES, 1);
+		return NULL;
+	}
+	v = memcached_get(c->mc, key, strlen(key), &n, &flags, &rc);
+	if (v == NULL) {
+		metrics_add(METRIC_CACHE_MISSES, 1);
+		if (rc != MEMCACHED_NOTFOUND)
+			cache_failed(c, "get", rc);
+		return NULL;
+	}
+	/* memcached_get's buffer is NUL-terminated by libmemcached; copy
+	 * anyway so the caller frees with plain free(). */
+	copy = malloc(n + 1);
+	if (copy != NULL) {
+		memcpy(copy, v, n);
+		copy[n] = '\0';
+		if (len)
+			*len = n;
+		metrics_add(METRIC_CACHE_HITS, 1);
+	}
+	free(v);
+	return copy;
+}
+
+int cache_set(struct cache *c, const char *key, const void *value, size_t len, int ttl_s)
+{
+	memcached_return_t rc;
+
+	if (!cache_enabled(c))
+		return -1;
+	rc = memcached_set(c->mc, key, strlen(key), value, len, (time_t)ttl_s, 0);
+	if (rc != MEMCACHED_SUCCESS) {
+		cache_failed(c, "set", rc);
+		return -1;
+	}
+	return 0;
+}
+
+int cache_add(struct cache *c, const char *key, const void *value, size_t len, int ttl_s)
+{
+	memcached_return_t rc;
+
+	if (!cache_enabled(c))
+		return -1;
+	rc = memcached_add(c->mc, key, strlen(key), value, len, (time_t)ttl_s, 0);
+	if (rc == MEMCACHED_SUCCESS)
+		return 0;
+	if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
+		return 1;
+	cache_failed(c, "add", rc);
+	return -1;
+}
+
+int cache_delete(struct cache *c, const char *key)
+{
+	memcached_return_t rc;
+
+	if (!cache_enabled(c))
+		return -1;
+	rc = memcached_delete(c->mc, key, strlen(key), 0);
+	if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND) {
+		cache_failed(c, "delete", rc);
+		return -1;
+	}
+	return 0;
+}
+
+int cache_incr(struct cache *c, const char *key, uint64_t delta, uint64_t initial,
+	       int ttl_s, uint64_t *out)
+{
+	memcached_return_t rc;
+	uint64_t value = 0;
+
+	if (!cache_enabled(c))
+		return -1;
+	rc = memcached_increment_with_initial(c->mc, key, strlen(key), delta, initial,
+					      (time_t)ttl_s, &value);
+	if (rc != MEMCACHED_SUCCESS) {
+		cache_failed(c, "increment", rc);
+		return -1;
+	}
+	if (out)
+		*out = value;
+	return 0;
+}
+
+int cache_ping(struct cache *c)
+{
+	memcached_return_t rc;
+
+	if (!cache_enabled(c))
+		return -1;
+	rc = memcached_version(c->mc);
+	if (rc != MEMCACHED_SUCCESS) {
+		cache_failed(c, "version", rc);
+		return -1;
+	}
+	return 0;
+}
