@@ -1,0 +1,42 @@
+/* infractl.c — the operator CLI's entry point and its table of
+ * subcommands (git.c's layout): `infractl <command> [options]`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+struct ctl_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct ctl_command commands[] = {
+	{ "config", cmd_config, "check the service configuration, or print its reference" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fputs("usage: infractl <command> [options]\n\ncommands:\n", out);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'infractl <command> --help' describes one command\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	log_init("infractl", LOG_LEVEL_WARN);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CTL_USAGE : CTL_OK;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "infractl: '%s' is not a command; see 'infractl --help'\n", argv[1]);
+	return CTL_USAGE;
+}
