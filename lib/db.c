@@ -33,7 +33,7 @@ static void log_pq_error(const char *what, const char *detail)
 
 int db_connect(struct db *db, struct infra_error *err)
 {
-	char timeout[16], options[64];
+	char timeout[16], options[96];
 	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
 	const char *vals[5];
 
@@ -45,7 +45,10 @@ int db_connect(struct db *db, struct infra_error *err)
 		metrics_add(METRIC_DB_RECONNECTS, 1);
 	}
 	snprintf(timeout, sizeof(timeout), "%d", db->connect_timeout_s);
-	snprintf(options, sizeof(options), "-c statement_timeout=%d", db->statement_timeout_ms);
+	/* The control schema is `infra` (applied there by the migration
+	 * engine); every control-database statement uses unqualified names. */
+	snprintf(options, sizeof(options), "-c statement_timeout=%d -c search_path=infra",
+		 db->statement_timeout_ms);
 	vals[0] = db->conninfo;
 	vals[1] = timeout;
 	vals[2] = db->application_name;
