@@ -24,7 +24,7 @@ PG_INC     := $(shell pg_config --includedir 2>/dev/null)
 OPT      := $(if $(filter 1,$(SAN)),-O1 -fno-omit-frame-pointer -fsanitize=address$(,)undefined -fno-sanitize-recover=undefined,-O2)
 CFLAGS  ?= -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wformat=2 $(OPT) -I. -Ilib -I$(PG_INC) $(PKG_CFLAGS) \
+           -Wmissing-prototypes -Wformat=2 $(OPT) -I. -Ilib -Ihandlers -I$(PG_INC) $(PKG_CFLAGS) \
            -MMD -MP -DINFRA_VERSION='"$(VERSION)"' -DINFRA_BUILD='"$(BUILD_ID)"'
 LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
 LDLIBS  := -lfcgi -lpq $(PKG_LIBS) -lm
@@ -51,27 +51,31 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 all: $(INFRAD) $(INFRACTL)
 
+# V=1 shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2);)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBINFRA): $(call obj,$(LIB_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(LIBHANDLERS): $(call obj,$(HANDLERS_SRC))
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(INFRAD): $(call obj,$(DAEMON_SRC)) $(LIBHANDLERS) $(LIBINFRA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(INFRACTL): $(call obj,$(CTL_SRC)) $(LIBINFRA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(call obj,$(UNIT_SUPPORT)) $(LIBHANDLERS) $(LIBINFRA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 # make test: install what is missing, then build and run everything in a
 # fresh make (so pkg-config is asked again after the install).

@@ -13,7 +13,7 @@ struct arena_block {
 	max_align_t data[];
 };
 
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN (_Alignof(max_align_t))
 
 static void *xmalloc(size_t n)
 {

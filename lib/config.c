@@ -28,6 +28,7 @@ enum setting_check {
 	CHECK_HTTP_URLS,	/* comma-separated http(s) URLs */
 	CHECK_READABLE,		/* a file we can read */
 	CHECK_NAME,		/* a short printable name */
+	CHECK_FILE_MODE,	/* octal permission bits, e.g. 0660 */
 };
 
 struct setting {
@@ -48,6 +49,8 @@ static const struct setting settings[] = {
 	/* server */
 	{ "LISTEN", SET_STRING, S(listen), "127.0.0.1:9000", 0, 0, CHECK_LISTEN, false, false,
 	  "FastCGI socket: a unix socket path, or host:port" },
+	{ "LISTEN_MODE", SET_STRING, S(listen_mode), "0660", 0, 0, CHECK_FILE_MODE, false, false,
+	  "permissions of a unix FastCGI socket (octal); nginx's user must be able to connect" },
 	{ "LISTEN_BACKLOG", SET_INT, S(listen_backlog), "1024", 16, 65535, CHECK_NONE, false, false,
 	  "listen(2) backlog of the FastCGI socket" },
 	{ "WORKERS", SET_INT, S(workers), "4", 1, 256, CHECK_NONE, false, false,
@@ -353,6 +356,9 @@ static const char *check_string(const struct setting *s, const char *v)
 		return v[0] == '\0' || access(v, R_OK) == 0 ? NULL : "a readable file";
 	case CHECK_NAME:
 		return NULL;
+	case CHECK_FILE_MODE:
+		return strlen(v) >= 3 && strlen(v) <= 4 && strspn(v, "01234567") == strlen(v)
+			? NULL : "octal permission bits such as 0660";
 	}
 	return NULL;
 }

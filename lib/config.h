@@ -16,6 +16,7 @@
 struct config {
 	/* server */
 	char *listen;			/* unix path, or host:port */
+	char *listen_mode;		/* octal, for a unix socket */
 	int listen_backlog;
 	int workers;
 	int runners;

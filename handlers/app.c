@@ -1,0 +1,25 @@
+/* app.c — a request worker's long-lived context (see app.h). */
+#include "app.h"
+
+int app_init(struct app *app, const struct config *cfg, int64_t started_at)
+{
+	app->cfg = cfg;
+	app->started_at = started_at;
+	app->workers = cfg->workers;
+	app->runners = cfg->runners;
+	db_init(&app->db, cfg->database_url, cfg->db_connect_timeout_s,
+		cfg->db_statement_timeout_ms, "infrad");
+	app->cache = cache_new(cfg->memcached_servers, cfg->memcached_timeout_ms);
+	if (app->cache == NULL) {
+		db_release(&app->db);
+		return -1;
+	}
+	return 0;
+}
+
+void app_release(struct app *app)
+{
+	db_release(&app->db);
+	cache_free(app->cache);
+	app->cache = NULL;
+}

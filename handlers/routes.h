@@ -1,0 +1,15 @@
+/* routes.h — the handlers the routing table (routes.c) points at, one
+ * group per resource file. Each answers exactly once (see http.h). */
+#ifndef INFRA_ROUTES_H
+#define INFRA_ROUTES_H
+
+#include "http.h"
+
+/* health.c */
+int handle_health_get(struct request *r);
+int handle_health_ready_get(struct request *r);
+
+/* metrics.c */
+int handle_metrics_get(struct request *r);
+
+#endif

@@ -1,0 +1,118 @@
+/* test_core.c — libinfra's small building blocks: arena, strbuf,
+ * timestamps, connection-string redaction and the error helpers. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "error.h"
+#include "log.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "unit.h"
+
+static void test_arena(void)
+{
+	struct arena a;
+	char *s, *big;
+
+	arena_init(&a, 1024);
+	s = arena_strdup(&a, "hello");
+	CU_ASSERT_STRING_EQUAL(s, "hello");
+	CU_ASSERT_EQUAL((uintptr_t)arena_alloc(&a, 3) % _Alignof(max_align_t), 0);
+	big = arena_alloc(&a, 100000);	/* larger than a block */
+	memset(big, 'x', 100000);
+	CU_ASSERT_STRING_EQUAL(arena_printf(&a, "%d-%s", 42, "x"), "42-x");
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_PTR_NOT_NULL(arena_alloc(&a, 100));
+	arena_reset(&a);
+	CU_ASSERT_STRING_EQUAL(arena_strndup(&a, "abcdef", 3), "abc");
+	CU_ASSERT_PTR_NULL(arena_strdup(&a, NULL));
+	arena_release(&a);
+}
+
+static void test_strbuf(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+	size_t len;
+
+	CU_ASSERT_STRING_EQUAL(sb.buf, "");
+	strbuf_addstr(&sb, "a");
+	strbuf_addch(&sb, 'b');
+	strbuf_addf(&sb, "%03d", 7);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "ab007");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addstr(&sb, "0123456789");
+	CU_ASSERT_EQUAL(sb.len, 10005);
+	s = strbuf_detach(&sb, &len);
+	CU_ASSERT_EQUAL(len, 10005);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "");
+	free(s);
+	strbuf_release(&sb);
+}
+
+static void test_iso8601(void)
+{
+	char buf[ISO8601_MAX];
+	int64_t t;
+
+	CU_ASSERT_STRING_EQUAL(time_iso8601(buf, 0), "1970-01-01T00:00:00Z");
+	CU_ASSERT_STRING_EQUAL(time_iso8601(buf, 1795000000), "2026-11-18T11:06:40Z");
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-11-18T11:06:40Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1795000000);
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-11-18T12:06:40.123+01:00", &t), 0);
+	CU_ASSERT_EQUAL(t, 1795000000);
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-11-18 11:06:40Z", &t), -1);
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-13-18T11:06:40Z", &t), -1);
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-11-18T11:06:40", &t), -1);
+	CU_ASSERT_EQUAL(time_parse_iso8601("2026-11-18T11:06:40Zjunk", &t), -1);
+	CU_ASSERT_EQUAL(time_parse_iso8601(NULL, &t), -1);
+	CU_ASSERT_STRING_EQUAL(time_iso8601_now_ms(buf) + 23, "Z");
+}
+
+static void test_redact(void)
+{
+	char out[256];
+
+	log_redact_conninfo("postgresql://user:pa55@db:5432/x", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "postgresql://user:***@db:5432/x");
+	log_redact_conninfo("postgresql://user@db/x", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "postgresql://user@db/x");
+	log_redact_conninfo("host=db password=pa55 dbname=x", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "host=db password=*** dbname=x");
+	log_redact_conninfo("host=db password='p a\\'55' dbname=x", out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "host=db password=*** dbname=x");
+	log_redact_conninfo("postgresql://db/x?user=u&password=pa55&sslmode=require", out, sizeof(out));
+	CU_ASSERT_PTR_NULL(strstr(out, "pa55"));
+	log_redact_conninfo("postgresql://db/x?password=p", out, 30);
+	CU_ASSERT_PTR_NULL(strstr(out, "=p"));
+}
+
+static void test_errors(void)
+{
+	struct infra_error err;
+
+	CU_ASSERT_EQUAL(infra_fail(&err, INFRA_ENOTFOUND, "no database '%s'", "x"), -1);
+	CU_ASSERT_EQUAL(err.kind, INFRA_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(err.message, "no database 'x'");
+	CU_ASSERT_STRING_EQUAL(err.field, "");
+	CU_ASSERT_EQUAL(infra_fail_field(&err, "port", "must be in 1..65535"), -1);
+	CU_ASSERT_EQUAL(err.kind, INFRA_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.field, "port");
+	CU_ASSERT_EQUAL(infra_fail(NULL, INFRA_EINTERNAL, "ignored"), -1);
+	infra_error_clear(&err);
+	CU_ASSERT_EQUAL(err.kind, INFRA_OK);
+	CU_ASSERT_STRING_EQUAL(infra_errkind_name(INFRA_EUNAVAIL), "unavailable");
+}
+
+static CU_TestInfo tests[] = {
+	{ "arena", test_arena },
+	{ "strbuf", test_strbuf },
+	{ "ISO 8601", test_iso8601 },
+	{ "connection string redaction", test_redact },
+	{ "errors", test_errors },
+	CU_TEST_INFO_NULL,
+};
+
+UNIT_MAIN("core", tests)
