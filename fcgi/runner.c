@@ -1,25 +1,68 @@
 /* runner.c — a job runner: the process that does long work away from
- * request workers (migrations, probes, events, schedules). It waits for
- * work until it is asked to stop; the job kinds are registered by the
- * modules that own them. */
+ * request workers. It owns a control-database connection and a memcached
+ * client, and calls each registered task (lib/runner_task.h) when it is
+ * due, sleeping in between, until it is asked to stop. */
 #include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
 #include "proctitle.h"
+#include "runner_task.h"
+#include "timeutil.h"
 
-#define RUNNER_IDLE_MS 1000
+#define RUNNER_MAX_SLEEP_MS 1000
+
+/* The tasks every runner runs, each registered by the module that owns it. */
+static const struct runner_task tasks[] = {
+	{ NULL, NULL },
+};
+
+#define NTASKS (sizeof(tasks) / sizeof(tasks[0]) - 1)
 
 int runner_main(const struct config *cfg, int index, int64_t started_at)
 {
+	struct runner_ctx ctx;
+	int64_t due[NTASKS + 1];
 	enum log_level level = LOG_LEVEL_INFO;
 
 	(void)started_at;
 	proctitle_set("infrad: runner");
 	log_level_parse(cfg->log_level, &level);
 	log_init("runner", level);
-	log_debug("runner %d started", index);
-	while (!child_stop_requested)
-		poll(NULL, 0, RUNNER_IDLE_MS);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.index = index;
+	ctx.stop = &child_stop_requested;
+	snprintf(ctx.owner, sizeof(ctx.owner), "%s:%d", cfg->host_name, (int)getpid());
+	db_init(&ctx.db, cfg->database_url, cfg->db_connect_timeout_s,
+		cfg->db_statement_timeout_ms, "infrad-runner");
+	ctx.cache = cache_new(cfg->memcached_servers, cfg->memcached_timeout_ms);
+	if (ctx.cache == NULL) {
+		db_release(&ctx.db);
+		return CHILD_EXIT_FATAL;
+	}
+	for (size_t i = 0; i < NTASKS; i++)
+		due[i] = time_mono_ms() + (int64_t)index * 50;	/* stagger runners */
+	while (!child_stop_requested) {
+		int64_t now = time_mono_ms(), next = now + RUNNER_MAX_SLEEP_MS;
+
+		for (size_t i = 0; i < NTASKS && !child_stop_requested; i++) {
+			if (due[i] <= now) {
+				int64_t wait = tasks[i].run(&ctx);
+
+				now = time_mono_ms();
+				due[i] = now + (wait > 0 ? wait : 0);
+			}
+			if (due[i] < next)
+				next = due[i];
+		}
+		if (next > now && !child_stop_requested)
+			poll(NULL, 0, (int)(next - now));
+	}
+	cache_free(ctx.cache);
+	db_release(&ctx.db);
 	return CHILD_EXIT_OK;
 }
