@@ -20,12 +20,12 @@ static const struct runner_task tasks[] = {
 	{ NULL, NULL },
 };
 
-#define NTASKS (sizeof(tasks) / sizeof(tasks[0]) - 1)
+#define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 
 int runner_main(const struct config *cfg, int index, int64_t started_at)
 {
 	struct runner_ctx ctx;
-	int64_t due[NTASKS + 1];
+	int64_t due[MAX_TASKS];
 	enum log_level level = LOG_LEVEL_INFO;
 
 	(void)started_at;
@@ -44,12 +44,12 @@ int runner_main(const struct config *cfg, int index, int64_t started_at)
 		db_release(&ctx.db);
 		return CHILD_EXIT_FATAL;
 	}
-	for (size_t i = 0; i < NTASKS; i++)
+	for (size_t i = 0; tasks[i].run != NULL; i++)
 		due[i] = time_mono_ms() + (int64_t)index * 50;	/* stagger runners */
 	while (!child_stop_requested) {
 		int64_t now = time_mono_ms(), next = now + RUNNER_MAX_SLEEP_MS;
 
-		for (size_t i = 0; i < NTASKS && !child_stop_requested; i++) {
+		for (size_t i = 0; tasks[i].run != NULL && !child_stop_requested; i++) {
 			if (due[i] <= now) {
 				int64_t wait = tasks[i].run(&ctx);
 
