@@ -175,6 +175,17 @@ void http_status_for(enum infra_errkind kind, int *status, const char **code);
  * r->principal. Returns 0, or -1 after answering 401, 403 or 429. */
 int http_authorize_or_respond(struct request *r, const struct route *rt);
 
+/* --- audit (handlers/audit.c) --- */
+
+/* Record what this request did in the audit trail: the actor from
+ * r->principal ("anonymous" when none), the client address, user agent and
+ * request id from the request; `action` like "database.create", `outcome`
+ * "success", "failure" or "denied"; `details` is taken (may be NULL) and
+ * must never hold a secret. A failure to write is logged, never fatal to
+ * the request. */
+void http_audit(struct request *r, const char *action, const char *resource,
+		const char *resource_id, const char *outcome, json_object *details);
+
 /* --- serving (handlers/router.c) --- */
 
 /* Serve one accepted FastCGI request: parse, route, authorize, dispatch,
