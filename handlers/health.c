@@ -1,5 +1,7 @@
-/* health.c — GET /health (liveness, no I/O) and GET /health/ready
- * (the control database and memcached answer). */
+/* health.c — GET /health (liveness, no I/O), GET /health/ready (what
+ * nginx and load balancers ask before sending traffic), GET /health/detailed
+ * and GET /health/services/{name}: one table of service checks serves all
+ * three. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +10,76 @@
 #include "metrics.h"
 #include "routes.h"
 #include "timeutil.h"
+
+struct check_result {
+	bool healthy;
+	char message[160];
+};
+
+typedef void (*check_fn)(struct app *app, struct check_result *out);
+
+static void check_database(struct app *app, struct check_result *out)
+{
+	struct infra_error err;
+
+	out->healthy = db_ping(&app->db, &err) == 0;
+	snprintf(out->message, sizeof(out->message), "%s",
+		 out->healthy ? "control database answers" : "control database unreachable");
+}
+
+static void check_cache(struct app *app, struct check_result *out)
+{
+	out->healthy = cache_ping(app->cache) == 0;
+	snprintf(out->message, sizeof(out->message), "%s",
+		 out->healthy ? "memcached answers"
+			      : cache_enabled(app->cache) ? "memcached unreachable"
+							  : "memcached not configured");
+}
+
+static void check_processes(struct check_result *out, const char *what, int64_t alive, int want)
+{
+	out->healthy = alive >= want;
+	snprintf(out->message, sizeof(out->message), "%lld of %d %s alive",
+		 (long long)alive, want, what);
+}
+
+static void check_workers(struct app *app, struct check_result *out)
+{
+	check_processes(out, "workers", metrics_get(METRIC_WORKERS_ALIVE), app->cfg->workers);
+}
+
+static void check_runners(struct app *app, struct check_result *out)
+{
+	check_processes(out, "runners", metrics_get(METRIC_RUNNERS_ALIVE), app->cfg->runners);
+}
+
+static const struct service_check {
+	const char *name;
+	check_fn check;
+	bool for_readiness;	/* part of /health/ready */
+} service_checks[] = {
+	{ "database", check_database, true },
+	{ "cache", check_cache, true },
+	{ "workers", check_workers, false },
+	{ "runners", check_runners, false },
+};
+
+#define NCHECKS (sizeof(service_checks) / sizeof(service_checks[0]))
+
+static json_object *run_check(struct app *app, const struct service_check *c,
+			      struct check_result *res)
+{
+	json_object *o = json_object_new_object();
+	int64_t start = time_mono_us();
+
+	c->check(app, res);
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "is_healthy", json_object_new_boolean(res->healthy));
+	json_object_object_add(o, "response_time_ms",
+			       json_object_new_double((double)(time_mono_us() - start) / 1000.0));
+	json_object_object_add(o, "message", json_object_new_string(res->message));
+	return o;
+}
 
 int handle_health_get(struct request *r)
 {
@@ -21,42 +93,63 @@ int handle_health_get(struct request *r)
 	return respond_json(r, 200, o);
 }
 
-/* Add check `name` to `checks`: "ok", or the reason it failed. */
-static bool check(json_object *checks, const char *name, bool ok, const char *why)
-{
-	json_object_object_add(checks, name, json_object_new_string(ok ? "ok" : why));
-	return ok;
-}
-
 int handle_health_ready_get(struct request *r)
 {
 	json_object *o = json_object_new_object(), *checks = json_object_new_object();
-	struct infra_error err;
-	bool ready = true;
+	const char *failing = NULL;
+	char msg[96];
 
-	ready &= check(checks, "database", db_ping(&r->app->db, &err) == 0,
-		       "control database unreachable");
-	ready &= check(checks, "cache", cache_ping(r->app->cache) == 0,
-		       cache_enabled(r->app->cache) ? "memcached unreachable"
-						    : "memcached not configured");
-	json_object_object_add(o, "status", json_object_new_string(ready ? "ready" : "not_ready"));
-	json_object_object_add(o, "checks", checks);
-	if (!ready) {
-		json_object *details = o;
-		const char *failing = "dependency";
+	for (size_t i = 0; i < NCHECKS; i++) {
+		struct check_result res;
 
-		json_object_object_foreach(checks, name, val)
-			if (strcmp(json_object_get_string(val), "ok") != 0) {
-				failing = name;
-				break;
-			}
-		respond_header(r, "Retry-After", "5");
-		{
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "not ready: %s check failed", failing);
-			return respond_error(r, 503, "SVC_001", msg, details);
-		}
+		if (!service_checks[i].for_readiness)
+			continue;
+		service_checks[i].check(r->app, &res);
+		json_object_object_add(checks, service_checks[i].name,
+				       json_object_new_string(res.healthy ? "ok" : res.message));
+		if (!res.healthy && failing == NULL)
+			failing = service_checks[i].name;
 	}
+	json_object_object_add(o, "status", json_object_new_string(failing ? "not_ready" : "ready"));
+	json_object_object_add(o, "checks", checks);
+	if (failing == NULL)
+		return respond_json(r, 200, o);
+	respond_header(r, "Retry-After", "5");
+	snprintf(msg, sizeof(msg), "not ready: %s check failed", failing);
+	return respond_error(r, 503, "SVC_001", msg, o);
+}
+
+int handle_health_detailed_get(struct request *r)
+{
+	json_object *o = json_object_new_object(), *services = json_object_new_array();
+	json_object *summary = json_object_new_object();
+	int healthy = 0;
+
+	for (size_t i = 0; i < NCHECKS; i++) {
+		struct check_result res;
+
+		json_object_array_add(services, run_check(r->app, &service_checks[i], &res));
+		healthy += res.healthy;
+	}
+	json_object_object_add(o, "overall_status",
+			       json_object_new_string(healthy == (int)NCHECKS ? "healthy" : "degraded"));
+	json_object_object_add(o, "services", services);
+	json_object_object_add(summary, "total_services", json_object_new_int((int)NCHECKS));
+	json_object_object_add(summary, "healthy_services", json_object_new_int(healthy));
+	json_object_object_add(summary, "unhealthy_services", json_object_new_int((int)NCHECKS - healthy));
+	json_object_object_add(o, "summary", summary);
 	return respond_json(r, 200, o);
+}
+
+int handle_health_service_get(struct request *r)
+{
+	const char *name = request_path_param(r, "name");
+
+	for (size_t i = 0; i < NCHECKS; i++) {
+		struct check_result res;
+
+		if (strcmp(service_checks[i].name, name) == 0)
+			return respond_json(r, 200, run_check(r->app, &service_checks[i], &res));
+	}
+	return respond_error(r, 404, "RES_001", "no such service", NULL);
 }

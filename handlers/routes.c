@@ -9,6 +9,10 @@ const struct route http_routes[] = {
 	{ "GET", "/health", PERM_PUBLIC, handle_health_get, 0 },
 	{ "GET", "/health/ready", PERM_PUBLIC, handle_health_ready_get, 0 },
 	{ "GET", "/metrics", PERM_PUBLIC, handle_metrics_get, 0 },
+	{ "GET", "/health/detailed", "infrastructure:read", handle_health_detailed_get, 0 },
+	{ "GET", "/health/services/{name}", "infrastructure:read", handle_health_service_get, 0 },
+	{ "GET", "/system/info", "infrastructure:read", handle_system_info_get, 0 },
+	{ "GET", "/system/config", "infrastructure:admin", handle_system_config_get, 0 },
 };
 
 const int http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

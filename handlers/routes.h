@@ -8,6 +8,12 @@
 /* health.c */
 int handle_health_get(struct request *r);
 int handle_health_ready_get(struct request *r);
+int handle_health_detailed_get(struct request *r);
+int handle_health_service_get(struct request *r);
+
+/* system.c */
+int handle_system_info_get(struct request *r);
+int handle_system_config_get(struct request *r);
 
 /* metrics.c */
 int handle_metrics_get(struct request *r);
