@@ -4,6 +4,7 @@
 #   make test         install what is missing (as root), build, run every test
 #   make test SAN=1   the same under AddressSanitizer and UBSan (build-san/)
 #   make valgrind     the unit tests and the integration suite under valgrind
+#   make fuzz         the libFuzzer targets in tests/fuzz/, FUZZ_SECONDS each
 #   make run          the whole local stack in the foreground (Ctrl-C stops it)
 #   make bench        the benchmarks, each against its same-run reference
 #   make install PREFIX=/usr/local
@@ -47,7 +48,7 @@ INFRAD       := $(BUILD)/infrad
 INFRACTL     := $(BUILD)/infractl
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test check unit integration browser valgrind run bench install clean
+.PHONY: all deps test check unit integration browser valgrind fuzz run bench install clean
 
 all: $(INFRAD) $(INFRACTL)
 
@@ -98,6 +99,10 @@ browser: all
 valgrind: all $(UNIT_BINS)
 	@tests/run --build $(BUILD) --valgrind
 
+# Each tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS (default 30).
+fuzz:
+	@tests/fuzz/run
+
 run:
 	@scripts/setup
 	@$(MAKE) --no-print-directory all
@@ -114,6 +119,6 @@ install: all
 	cp -R migrations nginx $(DESTDIR)$(PREFIX)/share/infra/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
