@@ -10,5 +10,7 @@
 #define CTL_USAGE 2
 
 int cmd_config(int argc, char **argv);
+int cmd_jwks(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

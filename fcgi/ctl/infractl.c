@@ -14,6 +14,8 @@ struct ctl_command {
 
 static const struct ctl_command commands[] = {
 	{ "config", cmd_config, "check the service configuration, or print its reference" },
+	{ "jwks", cmd_jwks, "print the JWKS that trusts a signing key" },
+	{ "token", cmd_token, "mint a Keycloak-shaped access token (development, break-glass)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
