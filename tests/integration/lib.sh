@@ -137,6 +137,13 @@ statuses() {
 	done | curl -sS --cacert "$INFRA_CA" --interface "$1" -w '%{http_code}\n' -K - || true
 }
 
+# alive PID: running, and not a zombie waiting to be reaped.
+alive() {
+	local stat
+	stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ "$stat" != Z* ]]
+}
+
 # infrad processes by role: master, worker, runner (their pids, one a line).
 infrad_pids() {
 	local master

@@ -9,8 +9,8 @@ expect_status 200 "ready before"
 
 mc=$(cat "$INFRA_MEMCACHED_PID")
 kill -TERM "$mc"
-for _ in $(seq 1 100); do kill -0 "$mc" 2>/dev/null || break; sleep 0.1; done
-check "memcached stopped" bash -c "! kill -0 $mc 2>/dev/null"
+for _ in $(seq 1 100); do alive "$mc" || break; sleep 0.1; done
+check "memcached stopped" eval '! alive "$mc"'
 
 api GET /health/ready
 expect_status 503 "/health/ready is 503 without memcached"

@@ -14,12 +14,12 @@ wait
 
 gone=0
 for _ in $(seq 1 400); do
-	kill -0 "$master" 2>/dev/null || { gone=1; break; }
+	alive "$master" || { gone=1; break; }
 	sleep 0.1
 done
 check "the master exits after SIGTERM" test $gone = 1
 left=''
-for pid in $children; do kill -0 "$pid" 2>/dev/null && left+=" $pid"; done
+for pid in $children; do alive "$pid" && left+=" $pid"; done
 check "no worker or runner is left behind" test -z "$left"
 check "every answer during the drain is a 200 or nginx's 502 (no reset)" \
 	test -z "$(grep -v -x -e 200 -e 502 "$T_TMP/load")"
