@@ -129,12 +129,23 @@ psql_control() { psql "$INFRA_PGURL" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 psql_target() { psql "$INFRA_TARGET_PGURL" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 # statuses FROM_ADDR N PATH: N requests on one connection from a loopback
-# source address; prints one status code per line.
+# source address; prints one status code per line. The last response is
+# kept: last_response makes it the current one (STATUS, BODY, $HEADERS).
 statuses() {
 	local i
+	: >"$T_TMP/last.headers"
 	for ((i = 0; i < $2; i++)); do
-		printf 'url = "%s%s"\noutput = "/dev/null"\n' "$INFRA_URL" "$3"
-	done | curl -sS --cacert "$INFRA_CA" --interface "$1" -w '%{http_code}\n' -K - || true
+		printf 'url = "%s%s"\noutput = "%s"\n' "$INFRA_URL" "$3" "$T_TMP/last.body"
+	done | curl -sS --cacert "$INFRA_CA" --interface "$1" -D "$T_TMP/last.headers" \
+		-w '%{http_code}\n' -K - | tee "$T_TMP/last.statuses" || true
+}
+
+last_response() {
+	STATUS=$(tail -n 1 "$T_TMP/last.statuses")
+	BODY=$(cat "$T_TMP/last.body")
+	# -D appended every response's headers: keep the last block.
+	awk '/^HTTP\// { block = "" } { block = block $0 "\n" } END { printf "%s", block }' \
+		"$T_TMP/last.headers" >"$HEADERS"
 }
 
 # alive PID: running, and not a zombie waiting to be reaped.
@@ -151,6 +162,6 @@ infrad_pids() {
 	if [ "$1" = master ]; then
 		echo "$master"
 	else
-		pgrep -P "$master" -f "^infrad: $1" || true
+		pgrep -P "$master" -x "infrad: $1" || true
 	fi
 }
