@@ -137,6 +137,31 @@ int crypto_keyring_parse(struct crypto_keyring *ring, const char *spec,
 	}
 }
 
+const struct crypto_keyring *crypto_keyring_shared(const char *spec, struct infra_error *err)
+{
+	static struct crypto_keyring ring;
+	static char *parsed_spec;	/* a copy, wiped when replaced */
+
+	if (spec == NULL)
+		spec = "";
+	if (parsed_spec != NULL && strcmp(parsed_spec, spec) == 0 && ring.nkeys > 0)
+		return &ring;
+	if (parsed_spec != NULL) {
+		OPENSSL_cleanse(parsed_spec, strlen(parsed_spec));
+		free(parsed_spec);
+		parsed_spec = NULL;
+	}
+	if (crypto_keyring_parse(&ring, spec, err) != 0)
+		return NULL;
+	parsed_spec = strdup(spec);
+	if (parsed_spec == NULL) {
+		crypto_keyring_release(&ring);
+		infra_fail(err, INFRA_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	return &ring;
+}
+
 const char *crypto_keyring_primary(const struct crypto_keyring *ring)
 {
 	return ring->nkeys > 0 ? ring->keys[0].kid : NULL;

@@ -54,6 +54,13 @@ bool crypto_keyring_has(const struct crypto_keyring *ring, const char *kid);
 /* Wipe and free the keys; the ring is empty and may be parsed again. */
 void crypto_keyring_release(struct crypto_keyring *ring);
 
+/* The process's ring for `spec` (the ENCRYPTION_KEYS value), parsed on
+ * first use and again whenever `spec` differs from the last call's (after
+ * a reload). Returns the ring, valid until a call with another spec, or
+ * NULL with crypto_keyring_parse's error. Not thread-safe: one ring per
+ * single-threaded process (worker, runner, CLI). */
+const struct crypto_keyring *crypto_keyring_shared(const char *spec, struct infra_error *err);
+
 /* A sealed value: the kid of its key and nonce || ciphertext || tag. */
 struct crypto_sealed {
 	char kid[CRYPTO_KID_MAX + 1];
