@@ -18,4 +18,14 @@ int handle_system_config_get(struct request *r);
 /* metrics.c */
 int handle_metrics_get(struct request *r);
 
+/* databases.c */
+int handle_databases_create(struct request *r);
+int handle_databases_list(struct request *r);
+int handle_databases_get(struct request *r);
+int handle_databases_update(struct request *r);
+int handle_databases_delete(struct request *r);
+int handle_databases_test(struct request *r);
+int handle_databases_test_unsaved(struct request *r);
+int handle_databases_health_get(struct request *r);
+
 #endif

@@ -168,6 +168,16 @@ int probe_health_get(struct db *db, struct cache *cache, const struct config *cf
 	return 0;
 }
 
+void probe_health_forget(struct cache *cache, const char *id)
+{
+	char key[CACHE_KEY_MAX];
+
+	if (cache == NULL)
+		return;
+	cache_key_for(key, id);
+	cache_delete(cache, key);
+}
+
 /* --- the fleet --- */
 
 int probe_fleet_summary(struct db *db, struct probe_fleet *out, struct infra_error *err)
@@ -237,7 +247,6 @@ int probe_report_outcome(struct db *db, struct cache *cache, const struct config
 			 const char *id, bool ok, struct infra_error *err)
 {
 	struct circuit_change ch;
-	char key[CACHE_KEY_MAX];
 
 	if (db_begin(db, err) != 0)
 		return -1;
@@ -248,8 +257,7 @@ int probe_report_outcome(struct db *db, struct cache *cache, const struct config
 		db_rollback(db);
 		return -1;
 	}
-	cache_key_for(key, id);
-	cache_delete(cache, key);
+	probe_health_forget(cache, id);
 	return 0;
 }
 

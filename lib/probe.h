@@ -43,6 +43,10 @@ int probe_health_get(struct db *db, struct cache *cache, const struct config *cf
 		     const char *id, const char *scope, json_object **out, bool *cached,
 		     struct infra_error *err);
 
+/* Drop the cached health answer of database `id` (after a change that
+ * alters it, such as its tenant). `cache` may be NULL. */
+void probe_health_forget(struct cache *cache, const char *id);
+
 /* The fleet at a glance, for /health/services/targets and /metrics. */
 struct probe_fleet {
 	long total;		/* active databases */
