@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "probe.h"
 #include "proctitle.h"
 #include "runner_task.h"
 #include "timeutil.h"
@@ -17,6 +18,7 @@
 
 /* The tasks every runner runs, each registered by the module that owns it. */
 static const struct runner_task tasks[] = {
+	{ "probes", probe_task },	/* lib/probe.h: database health probes */
 	{ NULL, NULL },
 };
 

@@ -358,6 +358,7 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 int64_t probe_task(struct runner_ctx *ctx)
 {
 	static int64_t last_prune_ms, last_gauges_ms;
+	static int claim_failures;
 	const struct config *cfg = ctx->cfg;
 	const struct crypto_keyring *ring;
 	struct pgprobe_target targets[PROBE_BATCH];
@@ -380,9 +381,14 @@ int64_t probe_task(struct runner_ctx *ctx)
 	}
 	res = claim(ctx, &err);
 	if (res == NULL) {
+		/* Back off while the control database is down (or its schema
+		 * not yet applied): 5 s, doubling up to a minute. */
 		log_failure("cannot claim the databases due for a probe", &err);
-		return RETRY_AFTER_ERROR_MS;
+		if (claim_failures < 4)
+			claim_failures++;
+		return RETRY_AFTER_ERROR_MS << (claim_failures - 1);
 	}
+	claim_failures = 0;
 	n = PQntuples(res);
 	if (n == 0) {
 		PQclear(res);
