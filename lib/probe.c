@@ -370,15 +370,6 @@ int64_t probe_task(struct runner_ctx *ctx)
 	PGresult *res;
 	int n, ntargets = 0;
 
-	if (now_ms - last_prune_ms >= PRUNE_EVERY_MS) {
-		last_prune_ms = now_ms;
-		if (probe_prune(&ctx->db, cfg, &err) < 0)
-			log_failure("cannot prune the probe history", &err);
-	}
-	if (ctx->index == 0 && now_ms - last_gauges_ms >= GAUGES_EVERY_MS) {
-		last_gauges_ms = now_ms;
-		fleet_gauges(&ctx->db);
-	}
 	res = claim(ctx, &err);
 	if (res == NULL) {
 		/* Back off while the control database is down (or its schema
@@ -389,6 +380,15 @@ int64_t probe_task(struct runner_ctx *ctx)
 		return RETRY_AFTER_ERROR_MS << (claim_failures - 1);
 	}
 	claim_failures = 0;
+	if (now_ms - last_prune_ms >= PRUNE_EVERY_MS) {
+		last_prune_ms = now_ms;
+		if (probe_prune(&ctx->db, cfg, &err) < 0)
+			log_failure("cannot prune the probe history", &err);
+	}
+	if (ctx->index == 0 && now_ms - last_gauges_ms >= GAUGES_EVERY_MS) {
+		last_gauges_ms = now_ms;
+		fleet_gauges(&ctx->db);
+	}
 	n = PQntuples(res);
 	if (n == 0) {
 		PQclear(res);
