@@ -12,5 +12,6 @@
 int cmd_config(int argc, char **argv);
 int cmd_jwks(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_rotate_keys(int argc, char **argv);
 
 #endif

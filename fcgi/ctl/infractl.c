@@ -16,6 +16,7 @@ static const struct ctl_command commands[] = {
 	{ "config", cmd_config, "check the service configuration, or print its reference" },
 	{ "jwks", cmd_jwks, "print the JWKS that trusts a signing key" },
 	{ "token", cmd_token, "mint a Keycloak-shaped access token (development, break-glass)" },
+	{ "rotate-keys", cmd_rotate_keys, "re-encrypt stored credentials under the newest key" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
