@@ -41,11 +41,15 @@ done_testing() {
 # BODY and $HEADERS. A BODY is sent as application/json unless the extra
 # arguments set another Content-Type.
 api() {
-	local method=$1 path=$2 args=()
+	local method=$1 path=$2 args=() a json=1
 	shift 2
 	if [ $# -gt 0 ] && [[ "$1" != -* ]]; then
-		args+=(-H 'Content-Type: application/json' --data-binary "$1")
+		args+=(--data-binary "$1")
 		shift
+		for a in "$@"; do
+			[[ "${a,,}" == content-type:* ]] && json=0
+		done
+		[ $json = 1 ] && args+=(-H 'Content-Type: application/json')
 	fi
 	case "$method" in
 	HEAD) args+=(--head) ;;

@@ -22,21 +22,28 @@ api GET /admin/ -X POST
 expect_error 405 REQ_001 "POST to a static page: 405 REQ_001 (nginx)"
 expect_header Allow 'GET' "nginx's 405 names the allowed methods"
 
-# 415 and 400 need a route that takes a JSON body.
+# 415 and 400 need a route that takes a JSON body: the first one that exists.
 auth=()
-if tok=$(token --perm infrastructure:read 2>/dev/null); then
+if tok=$(token --perm infrastructure:admin 2>/dev/null); then
 	auth=(-H "Authorization: Bearer $tok")
 fi
-api POST /auth/validate '{"token":"x"}' "${auth[@]}"
-if [ "$STATUS" = 404 ] || [ "$STATUS" = 405 ]; then
-	skip "415 and malformed JSON: no JSON POST route yet (POST /auth/validate is $STATUS)"
+route=''
+for candidate in /auth/validate /databases/test /databases; do
+	api POST "$candidate" '{"token":' "${auth[@]}"
+	if [ "$STATUS" != 404 ] && [ "$STATUS" != 405 ]; then
+		route=$candidate
+		break
+	fi
+done
+if [ -z "$route" ]; then
+	skip "415 and malformed JSON: no JSON POST route yet"
 else
-	api POST /auth/validate 'token=x' -H 'Content-Type: text/plain' "${auth[@]}"
-	expect_error 415 REQ_001 "not JSON: 415 REQ_001"
-	api POST /auth/validate '{"token":' "${auth[@]}"
-	expect_error 400 VAL_001 "malformed JSON: 400 VAL_001"
-	api POST /auth/validate '[1,2' "${auth[@]}"
-	expect_error 400 VAL_001 "truncated JSON: 400 VAL_001"
+	diag "JSON body route: POST $route"
+	expect_error 400 VAL_001 "malformed JSON to $route: 400 VAL_001"
+	api POST "$route" '[1,2' "${auth[@]}"
+	expect_error 400 VAL_001 "truncated JSON to $route: 400 VAL_001"
+	api POST "$route" 'token=x' -H 'Content-Type: text/plain' "${auth[@]}"
+	expect_error 415 REQ_001 "not JSON to $route: 415 REQ_001"
 fi
 
 api GET '/health?%zz=1'
