@@ -321,29 +321,58 @@ int jwk_from_pem(struct jwk *k, const char *kid, const char *pem, size_t len,
 	return jwk_adopt(k, kid, pkey, err);
 }
 
-EVP_PKEY *jwk_read_pem_file(const char *path, bool want_private, struct infra_error *err)
+/* Read the PEM file at `path` into `buf` (of `size` bytes). Returns the
+ * length, or 0 with err filled. */
+static size_t read_pem(const char *path, char *buf, size_t size, struct infra_error *err)
 {
 	FILE *f = fopen(path, "r");
-	char buf[16384];
 	size_t n;
-	EVP_PKEY *pkey;
 
 	if (f == NULL) {
 		infra_fail(err, INFRA_EINVAL, "key file '%s' cannot be read: %s", path, strerror(errno));
-		return NULL;
+		return 0;
 	}
-	n = fread(buf, 1, sizeof(buf), f);
+	n = fread(buf, 1, size, f);
 	fclose(f);
-	if (n == 0 || n == sizeof(buf)) {
+	if (n == 0 || n == size) {
+		OPENSSL_cleanse(buf, size);
 		infra_fail(err, INFRA_EINVAL, "key file '%s' is empty or too large", path);
-		return NULL;
+		return 0;
 	}
+	return n;
+}
+
+EVP_PKEY *jwk_read_pem_file(const char *path, bool want_private, struct infra_error *err)
+{
+	char buf[16384];
+	size_t n = read_pem(path, buf, sizeof(buf), err);
+	EVP_PKEY *pkey;
+
+	if (n == 0)
+		return NULL;
 	pkey = pkey_from_pem(buf, n, want_private);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (pkey == NULL)
 		infra_fail(err, INFRA_EINVAL, "key file '%s' holds no %s PEM key", path,
 			   want_private ? "unencrypted private" : "public");
 	return pkey;
+}
+
+int jwk_from_pem_file(struct jwk *k, const char *kid, const char *path, struct infra_error *err)
+{
+	char buf[16384];
+	size_t n = read_pem(path, buf, sizeof(buf), err);
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	if (n == 0)
+		return -1;
+	rc = jwk_from_pem(k, kid, buf, n, err);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (rc != 0)
+		infra_fail(err, INFRA_EINVAL, "key file '%s' holds no RSA (>= %d bits) or P-256 key",
+			   path, JWK_RSA_MIN_BITS);
+	return rc;
 }
 
 /* Add member `name` = base64url of `bn`, left-padded to `width` bytes

@@ -54,6 +54,9 @@ int jwk_from_json(struct jwk *k, json_object *obj, struct infra_error *err);
 int jwk_from_pem(struct jwk *k, const char *kid, const char *pem, size_t len,
 		 struct infra_error *err);
 
+/* As jwk_from_pem, reading the PEM file at `path`. Returns 0 or -1. */
+int jwk_from_pem_file(struct jwk *k, const char *kid, const char *path, struct infra_error *err);
+
 /* Free what `k` owns; it is zeroed and may be filled again. */
 void jwk_release(struct jwk *k);
 
