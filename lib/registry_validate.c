@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "principal.h"
 #include "registry.h"
 
 #define STR_(x) #x
@@ -136,15 +137,8 @@ const char *registry_check_region(const char *s)
 
 const char *registry_check_tenant(const char *s)
 {
-	size_t len = strlen(s);
-	static const char why[] = "must be a tenant slug: ^[a-z][a-z0-9_]{1,39}$";
-
-	if (len < 2 || len > 40 || !(s[0] >= 'a' && s[0] <= 'z'))
-		return why;
-	for (size_t i = 1; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return why;
-	return NULL;
+	return principal_valid_tenant_slug(s) ? NULL
+		: "must be a tenant slug: ^[a-z][a-z0-9_]{1,39}$";
 }
 
 static bool label_key_valid(const char *k)

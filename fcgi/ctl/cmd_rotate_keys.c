@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "config.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "db.h"
-#include "log.h"
 #include "registry.h"
 
 static const char rotate_usage[] =
@@ -87,13 +87,25 @@ int cmd_rotate_keys(int argc, char **argv)
 		rc = left == 0 ? CTL_OK : CTL_FAILED;
 	}
 	if (!check) {
-		json_object *f = json_object_new_object();
+		json_object *details = json_object_new_object();
+		const char *user = getenv("USER");
+		struct audit_entry e = {
+			.actor = user && *user ? user : "infractl",
+			.action = "database.rotate_keys",
+			.resource = "database",
+			.outcome = rc == CTL_OK ? AUDIT_SUCCESS : AUDIT_FAILURE,
+			.user_agent = "infractl",
+			.details = details,
+		};
 
-		json_object_object_add(f, "kid", json_object_new_string(crypto_keyring_primary(ring)));
-		json_object_object_add(f, "rotated", json_object_new_int64(rotated));
-		json_object_object_add(f, "failed", json_object_new_int64(failed));
-		json_object_object_add(f, "left", json_object_new_int64(left));
-		log_emit(rc == CTL_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "stored credentials re-encrypted", f);
+		json_object_object_add(details, "kid", json_object_new_string(crypto_keyring_primary(ring)));
+		json_object_object_add(details, "rotated", json_object_new_int64(rotated));
+		json_object_object_add(details, "failed", json_object_new_int64(failed));
+		json_object_object_add(details, "left", json_object_new_int64(left));
+		if (audit_record(&db, &e, &err) != 0)
+			fprintf(stderr, "infractl rotate-keys: cannot write the audit entry: %s\n",
+				err.message);
+		json_object_put(details);
 	}
 	db_release(&db);
 	config_release(&cfg);
