@@ -29,6 +29,7 @@ int worker_main(const struct config *cfg, int listen_fd, int64_t started_at)
 	FCGX_Request req;
 	struct arena arena;
 	struct app app;
+	struct infra_error err;
 	long budget = request_budget(cfg->max_requests), served = 0;
 
 	proctitle_set("infrad: worker");
@@ -39,8 +40,13 @@ int worker_main(const struct config *cfg, int listen_fd, int64_t started_at)
 		if (log_level_parse(cfg->log_level, &level) == 0)
 			log_init("worker", level);
 	}
-	if (app_init(&app, cfg, started_at) != 0 || FCGX_Init() != 0) {
-		log_error("worker initialisation failed");
+	if (app_init(&app, cfg, started_at, &err) != 0) {
+		log_error("worker initialisation failed: %s", err.message);
+		return CHILD_EXIT_FATAL;
+	}
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		app_release(&app);
 		return CHILD_EXIT_FATAL;
 	}
 	if (FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {

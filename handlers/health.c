@@ -36,6 +36,20 @@ static void check_cache(struct app *app, struct check_result *out)
 							  : "memcached not configured");
 }
 
+static void check_jwks(struct app *app, struct check_result *out)
+{
+	struct jwks_status st;
+
+	auth_jwks_status(app->auth, &st);
+	out->healthy = st.ready;
+	if (!st.ready)
+		snprintf(out->message, sizeof(out->message), "no signing keys loaded%s",
+			 st.has_url && !st.last_fetch_ok ? "; the JWKS URL is unreachable" : "");
+	else
+		snprintf(out->message, sizeof(out->message), "%zu signing keys%s", st.nkeys,
+			 st.has_url && !st.last_fetch_ok ? " (last good set; the JWKS URL is unreachable)" : "");
+}
+
 static void check_processes(struct check_result *out, const char *what, int64_t alive, int want)
 {
 	out->healthy = alive >= want;
@@ -60,6 +74,7 @@ static const struct service_check {
 } service_checks[] = {
 	{ "database", check_database, true },
 	{ "cache", check_cache, true },
+	{ "jwks", check_jwks, true },
 	{ "workers", check_workers, false },
 	{ "runners", check_runners, false },
 };

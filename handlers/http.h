@@ -18,10 +18,10 @@
 
 #include "arena.h"
 #include "error.h"
+#include "principal.h"
 #include "strbuf.h"
 
 struct app;
-struct principal;
 
 #define HTTP_MAX_PARAMS 64	/* query parameters kept; more is a 400 */
 #define HTTP_MAX_PATH_PARAMS 4
@@ -57,6 +57,7 @@ struct request {
 
 	int route;			/* routing-table row, or -1 */
 	const struct principal *principal;	/* set for authenticated routes */
+	struct principal principal_storage;	/* what `principal` points at */
 	bool body_read;			/* stdin drained */
 
 	/* The response, for the access log and metrics. */

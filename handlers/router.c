@@ -127,6 +127,7 @@ void http_serve(struct app *app, FCGX_Request *fcgi, struct arena *arena)
 	r.arena = arena;
 	r.fcgi = fcgi;
 	r.route = -1;
+	principal_init(&r.principal_storage);
 	strbuf_init(&r.headers, 0);
 	read_params(&r);
 	log_set_request_id(r.request_id);
@@ -153,5 +154,6 @@ void http_serve(struct app *app, FCGX_Request *fcgi, struct arena *arena)
 	metrics_observe_request(r.route >= 0 ? r.route : http_nroutes, r.status,
 				time_mono_us() - r.started_us);
 	strbuf_release(&r.headers);
+	principal_release(&r.principal_storage);
 	log_set_request_id(NULL);
 }

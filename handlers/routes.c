@@ -13,6 +13,15 @@ const struct route http_routes[] = {
 	{ "GET", "/health/services/{name}", "infrastructure:read", handle_health_service_get, 0 },
 	{ "GET", "/system/info", "infrastructure:read", handle_system_info_get, 0 },
 	{ "GET", "/system/config", "infrastructure:admin", handle_system_config_get, 0 },
+	{ "GET", "/system/audit", "infrastructure:admin", handle_system_audit_get, 0 },
+
+	/* auth */
+	{ "GET", "/auth/me", PERM_ANY_TOKEN, handle_auth_me_get, 0 },
+	{ "GET", "/auth/permissions", PERM_ANY_TOKEN, handle_auth_permissions_get, 0 },
+	{ "POST", "/auth/validate", "infrastructure:read", handle_auth_validate_post, 0 },
+	{ "POST", "/auth/logout", PERM_ANY_TOKEN, handle_auth_logout_post, 0 },
+	{ "GET", "/auth/roles", "infrastructure:admin", handle_auth_roles_get, 0 },
+	{ "PUT", "/auth/roles/{role}", "infrastructure:admin", handle_auth_role_put, 0 },
 };
 
 const int http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -14,6 +14,15 @@ int handle_health_service_get(struct request *r);
 /* system.c */
 int handle_system_info_get(struct request *r);
 int handle_system_config_get(struct request *r);
+int handle_system_audit_get(struct request *r);
+
+/* auth.c */
+int handle_auth_me_get(struct request *r);
+int handle_auth_permissions_get(struct request *r);
+int handle_auth_validate_post(struct request *r);
+int handle_auth_logout_post(struct request *r);
+int handle_auth_roles_get(struct request *r);
+int handle_auth_role_put(struct request *r);
 
 /* metrics.c */
 int handle_metrics_get(struct request *r);
