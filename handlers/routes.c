@@ -22,6 +22,17 @@ const struct route http_routes[] = {
 	{ "POST", "/auth/logout", PERM_ANY_TOKEN, handle_auth_logout_post, 0 },
 	{ "GET", "/auth/roles", "infrastructure:admin", handle_auth_roles_get, 0 },
 	{ "PUT", "/auth/roles/{role}", "infrastructure:admin", handle_auth_role_put, 0 },
+
+	/* databases (databases.c); /databases/test before /databases/{id}:
+	 * the first row whose pattern and method match wins */
+	{ "POST", "/databases", "databases:manage", handle_databases_create, 0 },
+	{ "GET", "/databases", "databases:read", handle_databases_list, 0 },
+	{ "POST", "/databases/test", "databases:manage", handle_databases_test_unsaved, 0 },
+	{ "GET", "/databases/{id}", "databases:read", handle_databases_get, 0 },
+	{ "PATCH", "/databases/{id}", "databases:manage", handle_databases_update, 0 },
+	{ "DELETE", "/databases/{id}", "databases:manage", handle_databases_delete, 0 },
+	{ "POST", "/databases/{id}/test", "databases:read", handle_databases_test, 0 },
+	{ "GET", "/databases/{id}/health", "databases:read", handle_databases_health_get, 0 },
 };
 
 const int http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);
