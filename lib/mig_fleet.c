@@ -1,0 +1,531 @@
+/* mig_fleet.c — running a migration command on many targets from one
+ * thread (see mig_engine.h).
+ *
+ * A single poll() loop drives up to `parallel` non-blocking sessions; each
+ * carries one target's state machine (mig_target.c) at a time and, when it
+ * is done, the next target of the same database, so a fleet of schemas in
+ * one database costs a handful of connections. Measured against forked
+ * workers this keeps the server, not the client, the bottleneck (see
+ * docs/ENGINE.md). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mig_task.h"
+#include "timeutil.h"
+
+struct fleet {
+	struct mig_shared shared;
+	const struct mig_target *targets;
+	size_t n;
+	struct mig_task *tasks;
+	struct mig_session *sessions;
+	struct mig_task **bound;	/* the task each session carries, or NULL */
+	int nsessions;
+	size_t *queue;			/* tasks waiting to (re)start, in order */
+	size_t nqueue;
+	size_t finished;
+	uint64_t rng;
+	struct pollfd *fds;
+	int *fd_session;
+};
+
+static const char *const command_names[] = {
+	[MIG_CMD_MIGRATE] = "migrate", [MIG_CMD_INFO] = "info",
+	[MIG_CMD_VALIDATE] = "validate", [MIG_CMD_PLAN] = "plan",
+	[MIG_CMD_REPAIR] = "repair", [MIG_CMD_BASELINE] = "baseline",
+	[MIG_CMD_UNDO] = "undo",
+};
+
+#define NCOMMANDS (sizeof(command_names) / sizeof(command_names[0]))
+
+const char *mig_command_name(enum mig_command cmd)
+{
+	return (size_t)cmd < NCOMMANDS ? command_names[cmd] : "?";
+}
+
+int mig_command_parse(const char *name, enum mig_command *out)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(name, command_names[i]) == 0) {
+			*out = (enum mig_command)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void mig_options_init(struct mig_options *o, enum mig_command command)
+{
+	memset(o, 0, sizeof(*o));
+	o->command = command;
+	o->parallel = 8;
+	o->connect_timeout_s = 10;
+	o->retries = 3;
+	o->retry_base_ms = 500;
+	o->retry_max_ms = 30000;
+}
+
+bool mig_sqlstate_transient(const char *s)
+{
+	static const char *const codes[] = { "40001", "40P01", "55P03", "57P01", "57P02",
+					     "57P03", "53300" };
+
+	if (s == NULL || strlen(s) != 5)
+		return false;
+	if (strncmp(s, "08", 2) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(s, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* xorshift64*: jitter needs no more. */
+static uint64_t next_random(struct fleet *f)
+{
+	f->rng ^= f->rng >> 12;
+	f->rng ^= f->rng << 25;
+	f->rng ^= f->rng >> 27;
+	return f->rng * UINT64_C(2685821657736338717);
+}
+
+/* Exponential backoff with "equal jitter": half the delay fixed, half
+ * random, so retries of many targets hit by one outage spread out. */
+static int64_t backoff_ms(struct fleet *f, int attempt)
+{
+	const struct mig_options *o = f->shared.opts;
+	int64_t d = o->retry_base_ms > 0 ? o->retry_base_ms : 1;
+
+	for (int i = 1; i < attempt && d < o->retry_max_ms; i++)
+		d *= 2;
+	if (o->retry_max_ms > 0 && d > o->retry_max_ms)
+		d = o->retry_max_ms;
+	return d / 2 + (int64_t)(next_random(f) % (uint64_t)(d / 2 + 1));
+}
+
+static void log_target(enum log_level level, const char *msg, const struct mig_task *t,
+		       int64_t retry_in_ms)
+{
+	json_object *f = json_object_new_object();
+	char label[256];
+
+	mig_target_describe(t->target->conninfo, label, sizeof(label));
+	json_object_object_add(f, "database", json_object_new_string(t->target->label ? t->target->label : label));
+	json_object_object_add(f, "schema", json_object_new_string(t->target->schema));
+	json_object_object_add(f, "attempt", json_object_new_int(t->attempt));
+	json_object_object_add(f, "error", json_object_new_string(t->out->error.message));
+	if (t->out->sqlstate[0])
+		json_object_object_add(f, "sqlstate", json_object_new_string(t->out->sqlstate));
+	if (retry_in_ms >= 0)
+		json_object_object_add(f, "retry_in_ms", json_object_new_int64(retry_in_ms));
+	log_emit(level, msg, f);
+}
+
+static void finish_task(struct fleet *f, struct mig_task *t)
+{
+	const struct mig_callbacks *cb = &f->shared.opts->cb;
+
+	mig_task_reset(t);
+	t->running = false;
+	t->queued = false;
+	t->finished = true;
+	t->out->attempts = t->attempt;
+	if (t->started_ms > 0)
+		t->out->elapsed_ms = time_mono_ms() - t->started_ms;
+	f->finished++;
+	if (t->out->status == MIG_STATUS_FAILED)
+		log_target(LOG_LEVEL_WARN, "migration target failed", t, -1);
+	if (cb->target_finished != NULL)
+		cb->target_finished(cb->arg, t->index, t->out);
+}
+
+static void enqueue(struct fleet *f, struct mig_task *t)
+{
+	t->queued = true;
+	f->queue[f->nqueue++] = t->index;
+}
+
+/* Detach the task from its session; close the session unless it can serve
+ * another target as it is. */
+static void unbind(struct fleet *f, int si, bool keep)
+{
+	struct mig_session *s = &f->sessions[si];
+
+	if (f->bound[si] != NULL)
+		f->bound[si]->sess = NULL;
+	f->bound[si] = NULL;
+	if (!keep || s->state != MIG_SESSION_IDLE ||
+	    PQtransactionStatus(s->pg) != PQTRANS_IDLE)
+		mig_session_close(s);
+}
+
+/* Act on what a task's step returned. */
+static void handle(struct fleet *f, int si, enum mig_task_result r)
+{
+	struct mig_task *t = f->bound[si];
+	const struct mig_options *o = f->shared.opts;
+	bool reader = o->command == MIG_CMD_INFO || o->command == MIG_CMD_VALIDATE ||
+		      o->command == MIG_CMD_PLAN;
+
+	switch (r) {
+	case TASK_AGAIN:
+		return;
+	case TASK_DONE:
+		unbind(f, si, !t->close_session);
+		finish_task(f, t);
+		return;
+	case TASK_FAILED:
+		unbind(f, si, reader);
+		finish_task(f, t);
+		return;
+	case TASK_RETRY:
+		unbind(f, si, false);
+		mig_task_reset(t);
+		t->running = false;
+		if (t->attempt > o->retries || f->shared.cancelled) {
+			finish_task(f, t);
+			return;
+		}
+		t->not_before_ms = time_mono_ms() + backoff_ms(f, t->attempt);
+		log_target(LOG_LEVEL_WARN, "migration target failed, retrying", t,
+			   t->not_before_ms - time_mono_ms());
+		t->attempt++;
+		enqueue(f, t);
+		return;
+	}
+}
+
+/* Take the first queued task that may start now, preferring one of the
+ * database `db`; -1 when none. */
+static long take_ready(struct fleet *f, int db, int64_t now)
+{
+	long any = -1;
+
+	for (size_t q = 0; q < f->nqueue; q++) {
+		const struct mig_task *t = &f->tasks[f->queue[q]];
+
+		if (t->not_before_ms > now)
+			continue;
+		if (t->db == db || db < 0) {
+			any = (long)q;
+			break;
+		}
+		if (any < 0)
+			any = (long)q;
+	}
+	if (any >= 0) {
+		size_t idx = f->queue[any];
+
+		memmove(&f->queue[any], &f->queue[any + 1],
+			(f->nqueue - (size_t)any - 1) * sizeof(*f->queue));
+		f->nqueue--;
+		return (long)idx;
+	}
+	return -1;
+}
+
+/* Give free sessions work: the next target of their database when there
+ * is one (reusing the connection), another database's otherwise. */
+static void assign(struct fleet *f, int64_t now)
+{
+	const struct mig_options *o = f->shared.opts;
+
+	for (int si = 0; si < f->nsessions && f->nqueue > 0; si++) {
+		struct mig_session *s = &f->sessions[si];
+		struct mig_task *t;
+		long ti;
+
+		if (f->bound[si] != NULL)
+			continue;
+		ti = take_ready(f, s->state == MIG_SESSION_IDLE ? s->db : -1, now);
+		if (ti < 0)
+			return;
+		t = &f->tasks[ti];
+		t->queued = false;
+		t->running = true;
+		t->sess = s;
+		f->bound[si] = t;
+		if (t->started_ms == 0)
+			t->started_ms = now;
+		t->deadline_ms = o->target_timeout_ms > 0 ? now + o->target_timeout_ms : 0;
+		if (o->cb.target_started != NULL)
+			o->cb.target_started(o->cb.arg, t->index, t->attempt);
+		if (s->state == MIG_SESSION_IDLE && s->db == t->db) {
+			handle(f, si, mig_task_start(t));
+		} else if (mig_session_connect(s, t->target->conninfo, o->connect_timeout_s,
+					       t->db) != 0) {
+			handle(f, si, mig_task_broken(t, s->error));
+		}
+	}
+}
+
+/* Targets not started are cancelled; running ones stop at their next
+ * migration boundary (mig_target.c checks shared.cancelled). */
+static void cancel_queued(struct fleet *f)
+{
+	while (f->nqueue > 0) {
+		struct mig_task *t = &f->tasks[f->queue[--f->nqueue]];
+
+		t->out->status = MIG_STATUS_CANCELLED;
+		infra_fail(&t->out->error, INFRA_ECONFLICT, "cancelled before it started");
+		finish_task(f, t);
+	}
+}
+
+static void check_deadlines(struct fleet *f, int64_t now)
+{
+	for (int si = 0; si < f->nsessions; si++) {
+		struct mig_task *t = f->bound[si];
+
+		if (t == NULL || t->deadline_ms == 0 || now < t->deadline_ms)
+			continue;
+		/* Stop the statement in flight before closing, or the server
+		 * would run it to its end. */
+		mig_session_cancel(&f->sessions[si]);
+		t->out->status = MIG_STATUS_FAILED;
+		infra_fail(&t->out->error, INFRA_EMIGRATION, "timed out after %d ms",
+			   f->shared.opts->target_timeout_ms);
+		t->out->sqlstate[0] = '\0';
+		unbind(f, si, false);
+		finish_task(f, t);
+	}
+}
+
+/* Milliseconds poll() may sleep: until the next retry or deadline. */
+static int poll_timeout(const struct fleet *f, int64_t now)
+{
+	int64_t wake = -1;
+	bool free_session = false;
+
+	for (int si = 0; si < f->nsessions; si++) {
+		const struct mig_task *t = f->bound[si];
+
+		if (t == NULL)
+			free_session = true;
+		else if (t->deadline_ms > 0 && (wake < 0 || t->deadline_ms < wake))
+			wake = t->deadline_ms;
+	}
+	/* A retry waiting for its time matters only when a session is free
+	 * to take it (assign() has given every free session a ready task);
+	 * otherwise a session finishing wakes the loop anyway. */
+	for (size_t q = 0; q < f->nqueue && free_session; q++) {
+		int64_t nb = f->tasks[f->queue[q]].not_before_ms;
+
+		if (wake < 0 || nb < wake)
+			wake = nb;
+	}
+	if (f->shared.opts->cb.cancelled != NULL && (wake < 0 || wake > now + 1000))
+		wake = now + 1000;	/* look at the cancel flag now and then */
+	if (wake < 0)
+		return -1;
+	return wake <= now ? 0 : (int)(wake - now);
+}
+
+static int loop(struct fleet *f)
+{
+	const struct mig_callbacks *cb = &f->shared.opts->cb;
+
+	while (f->finished < f->n) {
+		int64_t now = time_mono_ms();
+		int nfds = 0, rc, timeout;
+
+		if (!f->shared.cancelled && cb->cancelled != NULL && cb->cancelled(cb->arg)) {
+			f->shared.cancelled = true;
+			cancel_queued(f);
+		}
+		assign(f, now);
+		for (int si = 0; si < f->nsessions; si++) {
+			short events;
+			int fd;
+
+			if (f->bound[si] == NULL)
+				continue;
+			fd = mig_session_fd(&f->sessions[si], &events);
+			if (fd < 0)
+				continue;
+			f->fds[nfds].fd = fd;
+			f->fds[nfds].events = events;
+			f->fds[nfds].revents = 0;
+			f->fd_session[nfds++] = si;
+		}
+		if (f->finished >= f->n)
+			break;
+		timeout = poll_timeout(f, now);
+		if (nfds == 0 && timeout < 0) {
+			log_error("migration engine: %zu targets left and nothing to wait for",
+				  f->n - f->finished);
+			return -1;
+		}
+		rc = poll(f->fds, (nfds_t)nfds, timeout);
+		if (rc < 0 && errno != EINTR)
+			return log_errno("poll", "migration sessions");
+		for (int k = 0; k < nfds && rc > 0; k++) {
+			int si = f->fd_session[k];
+			struct mig_session *s = &f->sessions[si];
+			enum mig_session_state before = s->state;
+			enum mig_progress p;
+
+			if (f->fds[k].revents == 0 || f->bound[si] == NULL)
+				continue;
+			p = mig_session_progress(s, f->fds[k].revents);
+			if (p == MIG_PROGRESS_BROKEN)
+				handle(f, si, mig_task_broken(f->bound[si], s->error));
+			else if (p == MIG_PROGRESS_DONE && before == MIG_SESSION_CONNECTING)
+				handle(f, si, mig_task_start(f->bound[si]));
+			else if (p == MIG_PROGRESS_DONE)
+				handle(f, si, mig_task_continue(f->bound[si]));
+		}
+		check_deadlines(f, time_mono_ms());
+	}
+	return 0;
+}
+
+/* Every placeholder of every script must be known before anything runs. */
+static int check_placeholders(const struct mig_set *set, const struct mig_placeholders *ph,
+			      struct infra_error *err)
+{
+	const struct {
+		const struct mig_script *arr;
+		size_t n;
+	} kinds[] = {
+		{ set->versioned, set->nversioned },
+		{ set->undo, set->nundo },
+		{ set->repeatable, set->nrepeatable },
+	};
+	struct mig_placeholders none;
+
+	mig_placeholders_init(&none);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (size_t i = 0; i < kinds[k].n; i++) {
+			const struct mig_script *sc = &kinds[k].arr[i];
+
+			if (sc->placeholders &&
+			    mig_placeholders_check(ph ? ph : &none, sc->sql, sc->sql_len, sc->script,
+						   err) != 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int check_options(const struct mig_options *o, struct infra_error *err)
+{
+	char buf[MIG_VERSION_MAX + 1];
+
+	if (o->parallel < 1)
+		return infra_fail_field(err, "parallel", "parallel must be at least 1");
+	if (o->baseline_version != NULL &&
+	    mig_version_parse(o->baseline_version, strlen(o->baseline_version), buf, NULL) != 0)
+		return infra_fail_field(err, "baseline_version",
+					"baseline version '%s' is not a version", o->baseline_version);
+	if (o->target != NULL && strcmp(o->target, "latest") != 0 &&
+	    strcmp(o->target, "current") != 0 &&
+	    mig_version_parse(o->target, strlen(o->target), buf, NULL) != 0)
+		return infra_fail_field(err, "target",
+					"target '%s' is not a version, 'latest' or 'current'", o->target);
+	return 0;
+}
+
+static void fleet_release(struct fleet *f)
+{
+	for (int si = 0; si < f->nsessions; si++)
+		mig_session_release(&f->sessions[si]);
+	for (size_t i = 0; i < f->n; i++)
+		mig_task_reset(&f->tasks[i]);
+	free(f->sessions);
+	free(f->bound);
+	free(f->tasks);
+	free(f->queue);
+	free(f->fds);
+	free(f->fd_session);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+int mig_run(const struct mig_set *set, const struct mig_options *opts,
+	    const struct mig_target *targets, size_t n, struct mig_outcome *outcomes,
+	    struct infra_error *err)
+{
+	struct fleet f = { .targets = targets, .n = n };
+	size_t failed = 0, cancelled = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	for (size_t i = 0; i < n; i++)
+		memset(&outcomes[i], 0, sizeof(outcomes[i]));
+	if (check_options(opts, err) != 0 || check_placeholders(set, opts->placeholders, err) != 0) {
+		for (size_t i = 0; i < n; i++) {
+			outcomes[i].status = MIG_STATUS_FAILED;
+			outcomes[i].error = *err;
+		}
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	f.shared.set = set;
+	f.shared.opts = opts;
+	gmtime_r(&now, &tm);
+	strftime(f.shared.timestamp, sizeof(f.shared.timestamp), "%Y-%m-%d %H:%M:%S", &tm);
+	if (getcwd(f.shared.cwd, sizeof(f.shared.cwd)) == NULL)
+		f.shared.cwd[0] = '\0';
+	f.rng = (uint64_t)time_mono_us() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9E3779B97F4A7C15);
+	f.nsessions = opts->parallel < (int)n ? opts->parallel : (int)n;
+	f.sessions = xcalloc((size_t)f.nsessions, sizeof(*f.sessions));
+	f.bound = xcalloc((size_t)f.nsessions, sizeof(*f.bound));
+	f.fds = xcalloc((size_t)f.nsessions, sizeof(*f.fds));
+	f.fd_session = xcalloc((size_t)f.nsessions, sizeof(*f.fd_session));
+	f.tasks = xcalloc(n, sizeof(*f.tasks));
+	f.queue = xcalloc(n, sizeof(*f.queue));
+	for (int si = 0; si < f.nsessions; si++)
+		mig_session_init(&f.sessions[si]);
+	for (size_t i = 0; i < n; i++) {
+		struct mig_task *t = &f.tasks[i];
+
+		t->index = i;
+		t->target = &targets[i];
+		t->out = &outcomes[i];
+		t->shared = &f.shared;
+		t->attempt = 1;
+		t->db = (int)i;
+		/* Targets with the same connection string share sessions. */
+		for (size_t j = 0; j < i; j++) {
+			if (f.tasks[j].db == (int)j &&
+			    strcmp(targets[j].conninfo, targets[i].conninfo) == 0) {
+				t->db = (int)j;
+				break;
+			}
+		}
+		enqueue(&f, t);
+	}
+	if (loop(&f) != 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (!f.tasks[i].finished) {
+				outcomes[i].status = MIG_STATUS_FAILED;
+				infra_fail(&outcomes[i].error, INFRA_EINTERNAL, "the engine stopped");
+			}
+		}
+	}
+	fleet_release(&f);
+	for (size_t i = 0; i < n; i++) {
+		if (outcomes[i].status == MIG_STATUS_FAILED)
+			failed++;
+		else if (outcomes[i].status == MIG_STATUS_CANCELLED)
+			cancelled++;
+	}
+	if (failed + cancelled == 0)
+		return 0;
+	return infra_fail(err, INFRA_EMIGRATION, "%zu of %zu target%s failed%s", failed + cancelled,
+			  n, n == 1 ? "" : "s", cancelled ? " or were cancelled" : "");
+}

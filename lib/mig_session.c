@@ -1,0 +1,316 @@
+/* mig_session.c — a non-blocking libpq session for the migration engine's
+ * poll() loop (see mig_session.h).
+ *
+ * libpq's asynchronous API: PQconnectStartParams/PQconnectPoll to connect,
+ * PQsendQuery or a pipeline of PQsendQueryParams + PQpipelineSync to send,
+ * PQflush while output is pending, PQconsumeInput + PQgetResult (only when
+ * PQisBusy says a result is complete) to read. */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "mig_session.h"
+
+#define ARENA_BLOCK 4096
+
+void mig_session_init(struct mig_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = MIG_SESSION_CLOSED;
+	s->db = -1;
+	arena_init(&s->arena, ARENA_BLOCK);
+}
+
+static void clear_results(struct mig_session *s)
+{
+	for (int i = 0; i < MIG_PIPELINE_MAX; i++) {
+		PQclear(s->results[i]);
+		s->results[i] = NULL;
+	}
+	s->nseen = 0;
+	s->nqueries = 0;
+}
+
+/* Keep the first line of a libpq message, without its "ERROR:  " noise. */
+static void set_error(struct mig_session *s, const char *what, const char *msg)
+{
+	size_t n;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = "no details";
+	n = strcspn(msg, "\n");
+	snprintf(s->error, sizeof(s->error), "%s: %.*s", what, (int)n, msg);
+}
+
+/* Server notices (RAISE NOTICE in a migration, "already exists, skipping")
+ * are of interest only when debugging. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("notice from a migration target: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+int mig_session_connect(struct mig_session *s, const char *conninfo, int connect_timeout_s,
+			int db)
+{
+	char timeout[16];
+	const char *keys[] = { "dbname", "connect_timeout", "fallback_application_name",
+			       "client_encoding", NULL };
+	const char *vals[] = { conninfo, timeout, "infra-migrate", "UTF8", NULL };
+
+	mig_session_close(s);
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s > 0 ? connect_timeout_s : 10);
+	s->pg = PQconnectStartParams(keys, vals, 1);
+	if (s->pg == NULL) {
+		set_error(s, "connection failed", "out of memory");
+		return -1;
+	}
+	if (PQstatus(s->pg) == CONNECTION_BAD) {
+		set_error(s, "connection failed", PQerrorMessage(s->pg));
+		mig_session_close(s);
+		return -1;
+	}
+	PQsetNoticeProcessor(s->pg, on_notice, NULL);
+	s->state = MIG_SESSION_CONNECTING;
+	s->poll = PGRES_POLLING_WRITING;
+	s->db = db;
+	return 0;
+}
+
+int mig_session_fd(const struct mig_session *s, short *events)
+{
+	*events = 0;
+	switch (s->state) {
+	case MIG_SESSION_CONNECTING:
+		*events = s->poll == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		break;
+	case MIG_SESSION_BUSY:
+		*events = POLLIN | (s->flushing ? POLLOUT : 0);
+		break;
+	default:
+		return -1;
+	}
+	return PQsocket(s->pg);
+}
+
+static enum mig_progress broken(struct mig_session *s, const char *what)
+{
+	if (s->error[0] == '\0')
+		set_error(s, what, s->pg ? PQerrorMessage(s->pg) : NULL);
+	return MIG_PROGRESS_BROKEN;
+}
+
+/* Read every complete result; true once the round trip has ended. */
+static bool collect(struct mig_session *s, bool *bad)
+{
+	int nulls = 0;
+
+	while (!PQisBusy(s->pg)) {
+		PGresult *r = PQgetResult(s->pg);
+		ExecStatusType st;
+
+		if (r == NULL) {
+			if (!s->pipeline)
+				return true;
+			/* The end of one statement's results; guard against a
+			 * pipeline that has nothing more to give. */
+			if (++nulls > s->nqueries + 1)
+				return true;
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+			PQclear(r);
+			snprintf(s->error, sizeof(s->error),
+				 "COPY to or from the client is not supported in migrations");
+			*bad = true;
+			return true;
+		}
+		if (s->pipeline) {
+			if (st == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				PQexitPipelineMode(s->pg);
+				return true;
+			}
+			if (s->nseen < s->nqueries)
+				s->results[s->nseen++] = r;
+			else
+				PQclear(r);
+		} else if (s->results[0] != NULL &&
+			   PQresultStatus(s->results[0]) == PGRES_FATAL_ERROR) {
+			PQclear(r);	/* keep the first error */
+		} else {
+			PQclear(s->results[0]);
+			s->results[0] = r;
+		}
+	}
+	return false;
+}
+
+enum mig_progress mig_session_progress(struct mig_session *s, short revents)
+{
+	bool bad = false, done;
+
+	if (s->state == MIG_SESSION_CONNECTING) {
+		s->poll = PQconnectPoll(s->pg);
+		if (s->poll == PGRES_POLLING_FAILED)
+			return broken(s, "connection failed");
+		if (s->poll != PGRES_POLLING_OK)
+			return MIG_PROGRESS_WAIT;
+		if (PQsetnonblocking(s->pg, 1) != 0)
+			return broken(s, "connection failed");
+		s->state = MIG_SESSION_IDLE;
+		return MIG_PROGRESS_DONE;
+	}
+	if (s->state != MIG_SESSION_BUSY)
+		return MIG_PROGRESS_WAIT;
+	if (s->flushing || (revents & POLLOUT)) {
+		int r = PQflush(s->pg);
+
+		if (r < 0)
+			return broken(s, "connection lost");
+		s->flushing = r == 1;
+	}
+	if ((revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(s->pg))
+		return broken(s, "connection lost");
+	done = collect(s, &bad);
+	if (bad)
+		return MIG_PROGRESS_BROKEN;
+	if (PQstatus(s->pg) == CONNECTION_BAD)
+		return broken(s, "connection lost");
+	if (!done)
+		return MIG_PROGRESS_WAIT;
+	s->state = MIG_SESSION_IDLE;
+	s->pipeline = false;
+	return MIG_PROGRESS_DONE;
+}
+
+static int sent(struct mig_session *s)
+{
+	int r = PQflush(s->pg);
+
+	if (r < 0) {
+		set_error(s, "connection lost", PQerrorMessage(s->pg));
+		return -1;
+	}
+	s->flushing = r == 1;
+	s->state = MIG_SESSION_BUSY;
+	return 0;
+}
+
+int mig_session_send_simple(struct mig_session *s, const char *sql)
+{
+	clear_results(s);
+	s->pipeline = false;
+	if (!PQsendQuery(s->pg, sql)) {
+		set_error(s, "cannot send", PQerrorMessage(s->pg));
+		return -1;
+	}
+	return sent(s);
+}
+
+void mig_session_queue(struct mig_session *s, const char *sql, int nparams,
+		       const char *const *params)
+{
+	const char **copy = NULL;
+
+	if (s->nqueued == 0)
+		arena_reset(&s->arena);
+	if (s->nqueued >= MIG_PIPELINE_MAX) {
+		/* A programming error: the engine never builds such pipelines. */
+		log_error("migration pipeline overflow (%d statements)", s->nqueued + 1);
+		abort();
+	}
+	if (nparams > 0) {
+		copy = arena_alloc(&s->arena, (size_t)nparams * sizeof(*copy));
+		for (int i = 0; i < nparams; i++)
+			copy[i] = params[i] ? arena_strdup(&s->arena, params[i]) : NULL;
+	}
+	s->q_sql[s->nqueued] = arena_strdup(&s->arena, sql);
+	s->q_nparams[s->nqueued] = nparams;
+	s->q_params[s->nqueued] = copy;
+	s->nqueued++;
+}
+
+int mig_session_send_queued(struct mig_session *s)
+{
+	int n = s->nqueued;
+
+	clear_results(s);
+	s->nqueued = 0;
+	if (!PQenterPipelineMode(s->pg)) {
+		set_error(s, "cannot send", PQerrorMessage(s->pg));
+		return -1;
+	}
+	s->pipeline = true;
+	for (int i = 0; i < n; i++) {
+		if (!PQsendQueryParams(s->pg, s->q_sql[i], s->q_nparams[i], NULL,
+				       s->q_params[i], NULL, NULL, 0)) {
+			set_error(s, "cannot send", PQerrorMessage(s->pg));
+			return -1;
+		}
+	}
+	if (!PQpipelineSync(s->pg)) {
+		set_error(s, "cannot send", PQerrorMessage(s->pg));
+		return -1;
+	}
+	s->nqueries = n;
+	return sent(s);
+}
+
+const PGresult *mig_session_result(const struct mig_session *s, int i)
+{
+	return i >= 0 && i < MIG_PIPELINE_MAX ? s->results[i] : NULL;
+}
+
+const PGresult *mig_session_error(const struct mig_session *s)
+{
+	int n = s->pipeline || s->nqueries > 0 ? s->nqueries : 1;
+
+	for (int i = 0; i < n; i++) {
+		ExecStatusType st;
+
+		if (s->results[i] == NULL)
+			continue;
+		st = PQresultStatus(s->results[i]);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+			return s->results[i];
+	}
+	return NULL;
+}
+
+void mig_session_cancel(struct mig_session *s)
+{
+	PGcancel *c;
+	char buf[256];
+
+	if (s->pg == NULL || s->state != MIG_SESSION_BUSY)
+		return;
+	c = PQgetCancel(s->pg);
+	if (c != NULL) {
+		if (!PQcancel(c, buf, sizeof(buf)))
+			log_warn("cannot cancel a migration statement: %s", buf);
+		PQfreeCancel(c);
+	}
+}
+
+void mig_session_close(struct mig_session *s)
+{
+	clear_results(s);
+	if (s->pg != NULL)
+		PQfinish(s->pg);
+	s->pg = NULL;
+	s->state = MIG_SESSION_CLOSED;
+	s->db = -1;
+	s->pipeline = false;
+	s->flushing = false;
+	s->nqueued = 0;
+	s->error[0] = '\0';
+}
+
+void mig_session_release(struct mig_session *s)
+{
+	mig_session_close(s);
+	arena_release(&s->arena);
+}
