@@ -14,4 +14,15 @@ int cmd_jwks(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_rotate_keys(int argc, char **argv);
 
+/* The migration engine's commands (engine_opts.c holds what they share). */
+int cmd_migrate(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
+int cmd_undo(int argc, char **argv);
+int cmd_checksum(int argc, char **argv);
+int cmd_migrate_self(int argc, char **argv);
+
 #endif

@@ -17,6 +17,15 @@ static const struct ctl_command commands[] = {
 	{ "jwks", cmd_jwks, "print the JWKS that trusts a signing key" },
 	{ "token", cmd_token, "mint a Keycloak-shaped access token (development, break-glass)" },
 	{ "rotate-keys", cmd_rotate_keys, "re-encrypt stored credentials under the newest key" },
+	{ "migrate", cmd_migrate, "apply pending migrations to target schemas" },
+	{ "info", cmd_info, "list the migrations of target schemas and their state" },
+	{ "validate", cmd_validate, "check target schemas' history against the scripts" },
+	{ "plan", cmd_plan, "show what migrate would apply (dry run)" },
+	{ "repair", cmd_repair, "repair target schemas' history (failed rows, checksums)" },
+	{ "baseline", cmd_baseline, "record a baseline version in target schemas" },
+	{ "undo", cmd_undo, "undo applied migrations with their U scripts" },
+	{ "checksum", cmd_checksum, "print Flyway's checksum of files" },
+	{ "migrate-self", cmd_migrate_self, "apply migrations/admin to the control database" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
