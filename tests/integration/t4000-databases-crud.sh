@@ -8,6 +8,7 @@
 . "$(dirname "$0")/registry-lib.sh"
 registry_schema_or_skip
 
+run=$(openssl rand -hex 3)
 PW="Crud-Pw-$(openssl rand -hex 10)"
 PW2="Crud-Pw2-$(openssl rand -hex 10)"
 make_role reg_crud "$PW"
@@ -35,18 +36,18 @@ as "$MANAGE" POST /databases '{"name":'
 expect_error 400 VAL_001 "malformed JSON is 400"
 as "$MANAGE" POST /databases --data-binary 'name=x' -H 'Content-Type: application/x-www-form-urlencoded'
 expect_error 415 REQ_001 "a form body is 415"
-as "$MANAGE" POST '/databases?verify=maybe' "$(db_body crud1 reg_crud "$PW")"
+as "$MANAGE" POST '/databases?verify=maybe' "$(db_body crud1-$run reg_crud "$PW")"
 expect_error 422 VAL_001 "verify must be true or false"
 
 # --------------------------------------------------------------- create
-as "$MANAGE" POST /databases "$(db_body crud1 reg_crud wrong-password)"
+as "$MANAGE" POST /databases "$(db_body crud1-$run reg_crud wrong-password)"
 expect_error 422 VAL_001 "a failing connection test refuses the create"
 expect_json '.details.fields.connection | test("password authentication failed")' true \
 	"the reason is the server's"
 expect_json '.details.test.ok' false "details.test carries the test result"
 keep
 
-as "$MANAGE" POST /databases "$(db_body crud1 reg_crud "$PW" "$TARGET_PORT" '.labels = {team: "payments"} | .region = "eu-west-1" | .auto_migrate = true')"
+as "$MANAGE" POST /databases "$(db_body crud1-$run reg_crud "$PW" "$TARGET_PORT" '.labels = {team: "payments"} | .region = "eu-west-1" | .auto_migrate = true')"
 expect_status 201 "create with a passing connection test"
 keep
 id=$(jq -r .id <<<"$BODY")
@@ -63,10 +64,10 @@ expect_json '.created_at | test("^[0-9-]{10}T[0-9:]{8}Z$")' true "created_at is 
 check "a database.registered event in the outbox" test \
 	"$(psql_control -c "SELECT count(*) FROM infra.outbox WHERE event_type = 'database.registered' AND resource_id = '$id'")" = 1
 
-as "$MANAGE" POST /databases "$(db_body crud1 reg_crud "$PW")"
+as "$MANAGE" POST /databases "$(db_body crud1-$run reg_crud "$PW")"
 expect_error 409 RES_002 "the same name again is 409 RES_002"
 
-as "$MANAGE" POST '/databases?verify=false' "$(db_body crud2 reg_crud "$PW" 1)"
+as "$MANAGE" POST '/databases?verify=false' "$(db_body crud2-$run reg_crud "$PW" 1)"
 expect_status 201 "verify=false skips the connection test"
 id2=$(jq -r .id <<<"$BODY")
 check "no event without auto_migrate" test \
@@ -76,7 +77,7 @@ check "no event without auto_migrate" test \
 as "$READ" GET "/databases/$id"
 expect_status 200 "GET by id"
 expect_header ETag '^"1"$'
-expect_json .name crud1
+expect_json .name "crud1-$run"
 keep
 as "$READ" GET /databases/not-a-uuid
 expect_error 404 RES_001 "a malformed id is 404"
@@ -108,7 +109,7 @@ expect_error 422 VAL_001 "an empty PATCH is 422"
 as "$MANAGE" PATCH "/databases/$id" '{"port": "5432", "id": "x", "created_by": "me"}'
 expect_error 422 VAL_001 "PATCH validates each field"
 expect_json '.details.fields | keys | join(",")' created_by,id,port
-as "$MANAGE" PATCH "/databases/$id" '{"name": "crud2"}'
+as "$MANAGE" PATCH "/databases/$id" "{\"name\": \"crud2-$run\"}"
 expect_error 409 RES_002 "renaming onto an active name is 409"
 
 psql_target -c "ALTER ROLE reg_crud PASSWORD '$PW2'" >/dev/null
@@ -138,7 +139,7 @@ as "$READ" POST /databases/test "$(db_body unsaved reg_crud "$PW2")"
 expect_error 403 AUTH_002 "POST /databases/test needs databases:manage"
 
 # --------------------------------------------------------- permissions
-as "$READ" POST /databases "$(db_body crud3 reg_crud "$PW2")"
+as "$READ" POST /databases "$(db_body crud3-$run reg_crud "$PW2")"
 expect_error 403 AUTH_002 "databases:read cannot create"
 api GET /databases
 expect_error 401 AUTH_001 "no token is 401"
@@ -152,11 +153,11 @@ as "$READ" GET "/databases/$id2"
 expect_json .is_active false "a deleted database is kept, inactive"
 as "$MANAGE" DELETE "/databases/$id2"
 expect_error 404 RES_001 "deleting it again is 404"
-as "$READ" GET "/databases?q=crud2"
+as "$READ" GET "/databases?q=crud2-$run"
 expect_json .total 0 "the list shows active databases by default"
-as "$READ" GET "/databases?q=crud2&active=false"
+as "$READ" GET "/databases?q=crud2-$run&active=false"
 expect_json '.items[0].id' "$id2" "active=false lists deleted ones"
-as "$MANAGE" POST '/databases?verify=false' "$(db_body crud2 reg_crud "$PW2")"
+as "$MANAGE" POST '/databases?verify=false' "$(db_body crud2-$run reg_crud "$PW2")"
 expect_status 201 "a deleted database's name can be used again"
 
 # ------------------------------------------------- the password nowhere
