@@ -252,6 +252,7 @@ static void fetch(struct jwks *j)
 
 	j->fetched_ms = time_mono_ms();
 	j->st.last_fetch_at = now;
+	j->st.fetches++;
 	if (http_get(j, &b, why) != 0) {
 		j->st.last_fetch_ok = false;
 		log_redact_conninfo(j->url, url, sizeof(url));

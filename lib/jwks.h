@@ -40,6 +40,7 @@ struct jwks_status {
 	bool last_fetch_ok;		/* the last fetch succeeded (true without a URL) */
 	int64_t last_fetch_at;		/* seconds since the epoch; 0: never */
 	int64_t last_ok_at;		/* … of the last successful fetch or adoption */
+	uint64_t fetches;		/* fetch attempts by this process */
 };
 
 struct jwks;

@@ -222,7 +222,7 @@ int principal_from_claims(struct principal *p, json_object *claims,
 	const char *sub = string_member(claims, "sub"), *jti = string_member(claims, "jti");
 	const char *username = string_member(claims, "preferred_username");
 
-	principal_init(p);
+	principal_release(p);
 	if (sub == NULL || jti == NULL || !json_object_object_get_ex(claims, "exp", &v)) {
 		*why = AUTH_R_MISSING_CLAIM;
 		return -1;
@@ -360,7 +360,7 @@ int principal_deserialize(struct principal *p, const char *s, size_t len, int64_
 	int64_t perms;
 	int rc = -1;
 
-	principal_init(p);
+	principal_release(p);
 	if (o == NULL)
 		return -1;
 	if (field(o, "sub", false, &p->sub) || field(o, "username", false, &p->username) ||

@@ -77,7 +77,7 @@ void principal_release(struct principal *p);
 /* Make `dst` (initialised; released first) a deep copy of `src`. */
 void principal_copy(struct principal *dst, const struct principal *src);
 
-/* Fill `p` (initialised) from the claims of a verified token: sub,
+/* Fill `p` (initialised; whatever it held is released) from the claims of a verified token: sub,
  * preferred_username, email, jti, iss, exp, the roles of realm_access and
  * of resource_access.<client> for each of the `nclients` clients (our own
  * audiences: a role given by another client means nothing here), and the
@@ -111,7 +111,8 @@ json_object *principal_to_json(const struct principal *p);
  * epoch). Returns a malloc'ed string the caller frees. */
 char *principal_serialize(const struct principal *p, int64_t cached_until, size_t *len);
 
-/* Read the cache form back into `p` (initialised). Returns 0 and sets
+/* Read the cache form back into `p` (initialised; whatever it held is
+ * released). Returns 0 and sets
  * *cached_until, or -1 (and `p` released) when `s` is not such a form. */
 int principal_deserialize(struct principal *p, const char *s, size_t len, int64_t *cached_until);
 
