@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
 #include "mig_checksum.h"
 #include "mig_placeholder.h"
 #include "mig_script.h"
@@ -160,11 +159,9 @@ static int read_file(const char *path, const char *script, char **out, size_t *o
 	size_t n, valid;
 	FILE *f = fopen(path, "rb");
 
-	if (f == NULL) {
-		log_errno("fopen", script);
+	if (f == NULL)
 		return infra_fail(err, INFRA_EMIGRATION, "cannot read '%s': %s", script,
 				  strerror(errno));
-	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		strbuf_add(&sb, chunk, n);
 	if (ferror(f)) {
