@@ -1,0 +1,2 @@
+-- Undo V11: the comments table.
+DROP TABLE comments;

@@ -1,0 +1,2 @@
+-- Undo V12: the summary view.
+DROP VIEW project_summary;

@@ -1,0 +1,2 @@
+-- Undo V1: the users table.
+DROP TABLE users;

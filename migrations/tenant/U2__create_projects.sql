@@ -1,0 +1,2 @@
+-- Undo V2: the projects table.
+DROP TABLE projects;

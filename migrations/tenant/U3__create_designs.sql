@@ -1,0 +1,2 @@
+-- Undo V3: the designs table.
+DROP TABLE designs;

@@ -1,0 +1,2 @@
+-- Undo V6: the audit table.
+DROP TABLE audit_events;
