@@ -30,6 +30,7 @@ static void clear_results(struct mig_session *s)
 	}
 	s->nseen = 0;
 	s->nqueries = 0;
+	s->nok = 0;
 }
 
 /* Keep the first line of a libpq message, without its "ERROR:  " noise. */
@@ -141,6 +142,8 @@ static bool collect(struct mig_session *s, bool *bad)
 			   PQresultStatus(s->results[0]) == PGRES_FATAL_ERROR) {
 			PQclear(r);	/* keep the first error */
 		} else {
+			if (st != PGRES_FATAL_ERROR)
+				s->nok++;
 			PQclear(s->results[0]);
 			s->results[0] = r;
 		}

@@ -41,6 +41,7 @@ struct mig_session {
 	bool flushing;		/* libpq still holds output to send */
 	int nqueries;		/* pipeline: statements sent */
 	int nseen;		/* pipeline: statements whose results are in */
+	int nok;		/* simple: statements that succeeded before an error */
 	PGresult *results[MIG_PIPELINE_MAX]; /* pipeline: one per statement; simple: [0] */
 	char error[256];	/* why the connection broke (no secret) */
 	/* statements queued for the next pipeline, copied into `arena` */
@@ -87,7 +88,8 @@ int mig_session_send_queued(struct mig_session *s);
 const PGresult *mig_session_result(const struct mig_session *s, int i);
 
 /* The first failed result of the last round trip, or NULL when all
- * succeeded. */
+ * succeeded. After a simple string, s->nok says how many of its statements
+ * succeeded before it (each statement gives one result). */
 const PGresult *mig_session_error(const struct mig_session *s);
 
 /* Ask the server to cancel the statement in flight (blocks briefly). */

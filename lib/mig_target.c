@@ -108,19 +108,23 @@ static int line_of_position(const char *text, long pos, int skip_lines)
 	return line - skip_lines;
 }
 
-/* Describe a failed result: its primary message, where in the script. */
+/* Describe a failed result for an operator: "line N: <primary message>".
+ * The line comes from the server's position in `text` (which began with
+ * `skip_lines` lines the engine added, and is line `base_line` on of the
+ * script) or, without one, is `fallback_line` (0: no line known). */
 static void server_error(const PGresult *res, const char *text, int skip_lines, int base_line,
-			 char *out, size_t outlen)
+			 int fallback_line, char *out, size_t outlen)
 {
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	int line = fallback_line;
 
 	if (msg == NULL)
 		msg = PQresultErrorMessage(res);
 	if (pos != NULL && text != NULL)
-		snprintf(out, outlen, "line %d: %.*s", base_line - 1 +
-			 line_of_position(text, strtol(pos, NULL, 10), skip_lines),
-			 (int)strcspn(msg, "\n"), msg);
+		line = base_line - 1 + line_of_position(text, strtol(pos, NULL, 10), skip_lines);
+	if (line > 0)
+		snprintf(out, outlen, "line %d: %.*s", line, (int)strcspn(msg, "\n"), msg);
 	else
 		snprintf(out, outlen, "%.*s", (int)strcspn(msg, "\n"), msg);
 }
@@ -138,7 +142,7 @@ static enum mig_task_result fail_result(struct mig_task *t, const PGresult *res,
 	char msg[200];
 	const char *state = sqlstate_of(res);
 
-	server_error(res, NULL, 0, 1, msg, sizeof(msg));
+	server_error(res, NULL, 0, 1, 0, msg, sizeof(msg));
 	return fail(t, mig_sqlstate_transient(state), state, "%s: %s", what, msg);
 }
 
@@ -483,20 +487,21 @@ static enum mig_task_result script_failed(struct mig_task *t, const PGresult *re
 	const struct mig_script *sc = t->todo[t->itodo];
 	const char *state = sqlstate_of(res);
 	char msg[200];
-	const char *text;
-	int skip = 0, base = 1;
 
 	if (in_transaction) {
-		text = t->stmt.buf;	/* "BEGIN;\n" + the script */
-		skip = 1;
-	} else {
-		text = t->stmt.buf;	/* the statement */
-		base = t->cur_stmts[t->istmt].line;
-	}
-	server_error(res, text, skip, base, msg, sizeof(msg));
-	if (in_transaction)
+		/* t->stmt holds "BEGIN;\n" and the script. Without a position
+		 * from the server, the statements that succeeded before the
+		 * error (BEGIN first) tell which one failed. */
+		int k = t->sess->nok - 1;
+
+		server_error(res, t->stmt.buf, 1, 1,
+			     k >= 0 && (size_t)k < sc->nstmts ? sc->stmts[k].line : 0, msg,
+			     sizeof(msg));
 		return fail(t, mig_sqlstate_transient(state), state, "'%s' failed: %s",
 			    sc->script, msg);
+	}
+	server_error(res, t->stmt.buf, 0, t->cur_stmts[t->istmt].line,
+		     t->cur_stmts[t->istmt].line, msg, sizeof(msg));
 	infra_fail(&t->pending_error, INFRA_EMIGRATION,
 		   "'%s' failed outside a transaction, recorded as failed (repair after fixing): %s",
 		   sc->script, msg);
