@@ -249,6 +249,17 @@ out:
 	return rc;
 }
 
+/* Whether a cached principal's issuer is still one this process trusts:
+ * the cache is shared by every process and host, whose configuration
+ * (a reload that disables break-glass access, a new issuer) may differ. */
+static bool still_trusted(const struct auth *a, const struct principal *p)
+{
+	const char *trusted = p->emergency ? (a->emergency_enabled ? a->emergency_issuer : NULL)
+					   : a->issuer;
+
+	return trusted != NULL && p->issuer != NULL && strcmp(trusted, p->issuer) == 0;
+}
+
 /* The common path of auth_authenticate and auth_check_token. `ip` (may be
  * NULL) is checked for a lock-out before any verification work. */
 static int authenticate_token(struct auth *a, const char *token, const char *ip,
@@ -272,8 +283,11 @@ static int authenticate_token(struct auth *a, const char *token, const char *ip,
 		return refuse(why, AUTH_R_UNAVAILABLE);
 	auth_cache_hash(token, len, hash);
 	auth_gen_tag(&a->gen, tag);
-	if (auth_cache_get(a->principals, hash, tag, now, out))
-		return 0;
+	if (auth_cache_get(a->principals, hash, tag, now, out)) {
+		if (still_trusted(a, out))
+			return 0;
+		principal_release(out);	/* configuration changed: verify again */
+	}
 	if (ip != NULL && (why->retry_after_s = lockout_remaining(a->cache, ip)) > 0)
 		return refuse(why, AUTH_R_LOCKED_OUT);
 	if (verify(a, token, now, out, why) != 0)

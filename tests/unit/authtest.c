@@ -1,5 +1,7 @@
 /* authtest.c — shared helpers of the auth tests (see authtest.h). */
 #include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <openssl/ec.h>
 #include <openssl/hmac.h>
@@ -145,8 +147,7 @@ int authtest_write_file(const char *path, const char *data, size_t len)
 	return fclose(f) == 0 ? rc : -1;
 }
 
-/* A loopback port nobody listens on right now. */
-static int free_port(void)
+int authtest_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
@@ -173,14 +174,11 @@ static int port_open(int port)
 	return ok;
 }
 
-pid_t authtest_memcached_start(char servers[32])
+static pid_t memcached_on(int port)
 {
-	int port = free_port();
 	char portstr[16];
 	pid_t pid;
 
-	if (port < 0)
-		return -1;
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	pid = fork();
 	if (pid < 0)
@@ -197,8 +195,24 @@ pid_t authtest_memcached_start(char servers[32])
 	}
 	for (int i = 0; i < 500 && !port_open(port); i++)
 		time_sleep_ms(10);
-	snprintf(servers, 32, "127.0.0.1:%d", port);
 	return pid;
+}
+
+pid_t authtest_memcached_start(char servers[32])
+{
+	int port = authtest_free_port();
+
+	if (port < 0)
+		return -1;
+	snprintf(servers, 32, "127.0.0.1:%d", port);
+	return memcached_on(port);
+}
+
+pid_t authtest_memcached_restart(const char *servers)
+{
+	const char *colon = strrchr(servers, ':');
+
+	return colon ? memcached_on(atoi(colon + 1)) : -1;
 }
 
 void authtest_stop(pid_t pid)
@@ -218,4 +232,118 @@ void authtest_pause(pid_t pid)
 void authtest_resume(pid_t pid)
 {
 	kill(pid, SIGCONT);
+}
+
+/* Run a shell command (as the postgres user when we are root). */
+static int run_as_postgres(const char *cmd)
+{
+	char line[1024];
+
+	if (geteuid() == 0)
+		snprintf(line, sizeof(line), "runuser -u postgres -- sh -c '%s' >/dev/null 2>&1", cmd);
+	else
+		snprintf(line, sizeof(line), "sh -c '%s' >/dev/null 2>&1", cmd);
+	return system(line);
+}
+
+static int apply_file(PGconn *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct strbuf sql = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+	PGresult *res;
+	int rc;
+
+	if (f == NULL) {
+		fprintf(stderr, "authtest: cannot read %s (run from the repository)\n", path);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sql, buf, n);
+	fclose(f);
+	res = PQexec(c, sql.buf);
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc != 0)
+		fprintf(stderr, "authtest: %s: %s", path, PQresultErrorMessage(res));
+	PQclear(res);
+	strbuf_release(&sql);
+	return rc;
+}
+
+int authtest_postgres_start(struct authtest_pg *pg)
+{
+	char bindir[256] = "", cmd[768];
+	FILE *p = popen("pg_config --bindir", "r");
+	int port = authtest_free_port();
+	PGconn *c;
+	PGresult *res;
+	int rc;
+
+	memset(pg, 0, sizeof(*pg));
+	if (p == NULL || fgets(bindir, sizeof(bindir), p) == NULL) {
+		if (p)
+			pclose(p);
+		fprintf(stderr, "authtest: pg_config --bindir failed\n");
+		return -1;
+	}
+	pclose(p);
+	bindir[strcspn(bindir, "\n")] = '\0';
+	snprintf(pg->dir, sizeof(pg->dir), "/tmp/authtest-pg.XXXXXX");
+	if (mkdtemp(pg->dir) == NULL)
+		return -1;
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("postgres");
+
+		if (pw == NULL || chown(pg->dir, pw->pw_uid, pw->pw_gid) != 0) {
+			fprintf(stderr, "authtest: no postgres user to run PostgreSQL as\n");
+			return -1;
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "%s/initdb -D %s/data -A trust -U postgres -E UTF8 --no-sync",
+		 bindir, pg->dir);
+	if (run_as_postgres(cmd) != 0) {
+		fprintf(stderr, "authtest: initdb failed\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "%s/pg_ctl -D %s/data -w -l %s/log -o \"-p %d -k %s "
+		 "-c listen_addresses=127.0.0.1 -c fsync=off\" start", bindir, pg->dir, pg->dir,
+		 port, pg->dir);
+	if (run_as_postgres(cmd) != 0) {
+		fprintf(stderr, "authtest: PostgreSQL did not start (see %s/log)\n", pg->dir);
+		return -1;
+	}
+	snprintf(pg->url, sizeof(pg->url), "postgresql://postgres@127.0.0.1:%d/postgres", port);
+	c = PQconnectdb(pg->url);
+	res = PQexec(c, "CREATE SCHEMA infra; SET search_path = infra");
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(res);
+	if (rc == 0)
+		rc = apply_file(c, "migrations/admin/V1__audit_log.sql");
+	if (rc == 0)
+		rc = apply_file(c, "migrations/admin/V2__auth.sql");
+	PQfinish(c);
+	return rc;
+}
+
+void authtest_postgres_stop(struct authtest_pg *pg)
+{
+	char cmd[512];
+	FILE *p;
+	char bindir[256] = "";
+
+	if (pg->dir[0] == '\0')
+		return;
+	p = popen("pg_config --bindir", "r");
+	if (p != NULL) {
+		if (fgets(bindir, sizeof(bindir), p) != NULL)
+			bindir[strcspn(bindir, "\n")] = '\0';
+		pclose(p);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/pg_ctl -D %s/data -m immediate stop", bindir, pg->dir);
+	run_as_postgres(cmd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", pg->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "authtest: cannot remove %s\n", pg->dir);
+	pg->dir[0] = '\0';
 }

@@ -42,6 +42,27 @@ int authtest_write_file(const char *path, const char *data, size_t len);
  * written to `servers`. Returns its pid, or -1. */
 pid_t authtest_memcached_start(char servers[32]);
 
+/* A fresh memcached on the port of `servers` (after the old one stopped:
+ * a restart that lost every key). Returns its pid, or -1. */
+pid_t authtest_memcached_restart(const char *servers);
+
+/* A loopback TCP port nobody listens on right now, or -1. */
+int authtest_free_port(void);
+
+/* A private PostgreSQL cluster (initdb and pg_ctl as the postgres user
+ * when run as root) with the control schema `infra` holding
+ * migrations/admin V1 and V2, for tests that need the database. */
+struct authtest_pg {
+	char dir[64];
+	char url[128];		/* postgresql://postgres@127.0.0.1:PORT/postgres */
+};
+
+/* Start it. Returns 0, or -1 (reasons on stderr). */
+int authtest_postgres_start(struct authtest_pg *pg);
+
+/* Stop it and remove its files. */
+void authtest_postgres_stop(struct authtest_pg *pg);
+
 /* Stop a server started above and wait for it. */
 void authtest_stop(pid_t pid);
 

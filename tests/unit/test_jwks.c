@@ -379,13 +379,10 @@ static int make_tls(void)
 /* openssl s_server -WWW: serves the files of `dir` over HTTPS. */
 static pid_t https_start(int *port)
 {
-	char servers[32];
-	pid_t probe = authtest_memcached_start(servers);	/* borrow a free port */
 	char accept[32];
 	pid_t pid;
 
-	authtest_stop(probe);
-	*port = atoi(strchr(servers, ':') + 1);
+	*port = authtest_free_port();
 	snprintf(accept, sizeof(accept), "127.0.0.1:%d", *port);
 	pid = fork();
 	if (pid == 0) {
