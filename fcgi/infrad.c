@@ -12,6 +12,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "mig_self.h"
 #include "proctitle.h"
 
 static const char infrad_usage[] =
@@ -40,11 +41,33 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
+/* Bring the control schema up to date (migrations/admin, under the
+ * engine's per-schema lock, so several hosts starting together take turns).
+ * A control database that is not up yet is waited for, up to
+ * DB_CONNECT_TIMEOUT × 6. */
+static int apply_control_schema(const struct config *cfg)
+{
+	struct infra_error err;
+	char dir[4096];
+	int attempts = 6;
+
+	snprintf(dir, sizeof(dir), "%s/admin", cfg->migrations_root);
+	while (mig_migrate_self(cfg->database_url, dir, &err) != 0) {
+		if (err.kind != INFRA_EUNAVAIL || --attempts == 0) {
+			log_error("control schema not applied: %s", err.message);
+			return -1;
+		}
+		log_warn("control database unavailable (%s); retrying", err.message);
+		sleep((unsigned)cfg->db_connect_timeout_s);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config_path = getenv("INFRA_CONFIG");
 	struct config cfg;
-	char *problems = NULL;
+	char *problems = NULL, *config_path_copy = NULL;
 	enum log_level level;
 	int check_only = 0, opt, fd, status;
 
@@ -71,6 +94,10 @@ int main(int argc, char **argv)
 		fputs(infrad_usage, stderr);
 		return 2;
 	}
+	/* proctitle_init() reuses argv's memory (and the environment's) for the
+	 * process title: keep our own copy of the path for every reload. */
+	if (config_path != NULL)
+		config_path = config_path_copy = strdup(config_path);
 	if (config_load(&cfg, config_path, CONFIG_FOR_DAEMON, &problems) != 0) {
 		fprintf(stderr, "infrad: invalid configuration%s%s%s:\n%s",
 			config_path ? " ('" : "", config_path ? config_path : "",
@@ -88,18 +115,21 @@ int main(int argc, char **argv)
 	proctitle_set("infrad: master");
 	log_level_parse(cfg.log_level, &level);
 	log_init("master", level);
-	if (metrics_init() != 0) {
+	if (apply_control_schema(&cfg) != 0 || metrics_init() != 0) {
 		config_release(&cfg);
+		free(config_path_copy);
 		return 1;
 	}
 	fd = listen_open(cfg.listen, cfg.listen_mode, cfg.listen_backlog);
 	if (fd < 0 || write_pid_file(cfg.pid_file) != 0) {
 		config_release(&cfg);
+		free(config_path_copy);
 		return 1;
 	}
 	status = master_run(&cfg, config_path, fd);
 	if (cfg.pid_file[0] != '\0')
 		unlink(cfg.pid_file);
 	config_release(&cfg);
+	free(config_path_copy);
 	return status;
 }

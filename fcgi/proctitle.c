@@ -11,6 +11,7 @@ extern char **environ;
 
 static char *title_start;
 static size_t title_room;
+static char **environ_copy;	/* kept reachable: setenv() may replace environ */
 
 int proctitle_init(int argc, char **argv)
 {
@@ -33,7 +34,7 @@ int proctitle_init(int argc, char **argv)
 		if (copy[i] == NULL)
 			return -1;
 	}
-	environ = copy;
+	environ = environ_copy = copy;
 	title_start = argv[0];
 	title_room = (size_t)(end - argv[0]);
 	return 0;

@@ -190,13 +190,16 @@ int cache_incr(struct cache *c, const char *key, uint64_t delta, uint64_t initia
 
 int cache_ping(struct cache *c)
 {
+	static const char key[] = "infra:ping";
 	memcached_return_t rc;
 
 	if (!cache_enabled(c))
 		return -1;
-	rc = memcached_version(c->mc);
+	/* A real round trip: memcached_version() answers from what it learnt
+	 * earlier and would call a dead server alive. */
+	rc = memcached_set(c->mc, key, sizeof(key) - 1, "1", 1, 60, 0);
 	if (rc != MEMCACHED_SUCCESS) {
-		cache_failed(c, "version", rc);
+		cache_failed(c, "ping", rc);
 		return -1;
 	}
 	return 0;
