@@ -19,6 +19,7 @@
 #include "timeutil.h"
 
 #define MAX_ETAGS 8
+#define JSON_TYPE "application/json; charset=utf-8"
 
 /* The tenant a tenant-bound caller is confined to; NULL: platform-scoped. */
 static const char *scope_of(const struct request *r)
@@ -43,10 +44,26 @@ static json_object *time_json(int64_t us)
 	return json_object_new_string(time_iso8601(ts, us / 1000000));
 }
 
+/* Labels are stored as a JSON object's text; one tokener per process,
+ * reset per value (a new tokener per row costs more than the row). */
+static json_object *labels_json(const char *text)
+{
+	static struct json_tokener *tok;
+	json_object *o;
+
+	if (text == NULL)
+		return NULL;
+	if (tok == NULL && (tok = json_tokener_new()) == NULL)
+		return NULL;
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, text, -1);
+	return json_tokener_get_error(tok) == json_tokener_success ? o : (json_object_put(o), NULL);
+}
+
 static json_object *database_json(const struct registry_database *d)
 {
 	json_object *o = json_object_new_object();
-	json_object *labels = d->labels ? json_tokener_parse(d->labels) : NULL;
+	json_object *labels = labels_json(d->labels);
 
 	json_object_object_add(o, "id", json_object_new_string(d->id));
 	json_object_object_add(o, "name", json_object_new_string(d->name));
@@ -291,6 +308,7 @@ int handle_databases_create(struct request *r)
 		return respond_infra_error(r, &err);
 	}
 	json_object_put(body);
+	registry_cache_bump(r->app->cache);
 	json_object_object_add(details, "tenant", string_or_null(rows.items[0].tenant));
 	http_audit(r, "database.create", "database", rows.items[0].id, "success", details);
 	snprintf(location, sizeof(location), "/databases/%s", rows.items[0].id);
@@ -308,6 +326,9 @@ int handle_databases_list(struct request *r)
 	struct infra_error err;
 	json_object *o, *items, *fields = json_object_new_object();
 	const char *active = request_query(r, "active");
+	char key[CACHE_KEY_MAX], *text;
+	const char *body;
+	size_t len;
 	long limit;
 
 	if (request_query_int_or_respond(r, "limit", 50, 1, 100, &limit) != 0) {
@@ -342,6 +363,14 @@ int handle_databases_list(struct request *r)
 	if (json_object_object_length(fields) > 0)
 		return respond_invalid_fields(r, fields);
 	json_object_put(fields);
+	registry_list_cache_key(r->app->cache, &f, key);
+	text = cache_get(r->app->cache, key, &len);
+	if (text != NULL) {
+		respond_header(r, "X-Cache", "hit");
+		respond_text(r, 200, JSON_TYPE, text, len);
+		free(text);
+		return 0;
+	}
 	if (registry_list(&r->app->db, &f, &rows, &err) != 0)
 		return respond_infra_error(r, &err);
 	o = json_object_new_object();
@@ -353,7 +382,13 @@ int handle_databases_list(struct request *r)
 			       rows.next_cursor[0] ? json_object_new_string(rows.next_cursor) : NULL);
 	json_object_object_add(o, "total", json_object_new_int64(rows.total));
 	registry_rows_release(&rows);
-	return respond_json(r, 200, o);
+	body = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	cache_set(r->app->cache, key, body, len, REGISTRY_LIST_CACHE_TTL);
+	respond_header(r, "X-Cache", "miss");
+	respond_text(r, 200, JSON_TYPE, body, len);
+	json_object_put(o);
+	return 0;
 }
 
 /* GET /databases/{id} */
@@ -417,6 +452,7 @@ int handle_databases_update(struct request *r)
 		return respond_infra_error(r, &err);
 	}
 	json_object_put(body);
+	registry_cache_bump(r->app->cache);
 	probe_health_forget(r->app->cache, id);
 	json_object_object_add(details, "version", json_object_new_int(rows.items[0].version));
 	http_audit(r, "database.update", "database", id, "success", details);
@@ -441,6 +477,7 @@ int handle_databases_delete(struct request *r)
 			audit_failure(r, "database.delete", id, NULL, &err);
 		return respond_infra_error(r, &err);
 	}
+	registry_cache_bump(r->app->cache);
 	probe_health_forget(r->app->cache, id);
 	http_audit(r, "database.delete", "database", id, "success", NULL);
 	return respond_no_content(r);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "crypto.h"
 #include "db.h"
 #include "error.h"
@@ -157,6 +158,22 @@ struct registry_filter {
  * one of ours. */
 int registry_list(struct db *db, const struct registry_filter *filter,
 		  struct registry_rows *out, struct infra_error *err);
+
+/* --- the list cache ---
+ * Rendered list pages may be kept in memcached for REGISTRY_LIST_CACHE_TTL
+ * seconds under a key that includes a registry generation, a counter in
+ * memcached that every write through the API increments: a write makes
+ * every cached page unreachable at once, on every host. A page can be
+ * stale only when memcached lost the counter or a write bypassed the API,
+ * and then for at most the TTL. */
+#define REGISTRY_LIST_CACHE_TTL 10
+
+/* The key of page `f` under the current generation, into `out`. */
+void registry_list_cache_key(struct cache *cache, const struct registry_filter *f,
+			     char out[CACHE_KEY_MAX]);
+
+/* Note a committed write: pages cached before it are not used again. */
+void registry_cache_bump(struct cache *cache);
 
 /* Apply the fields present in `in` (validated for update) to database `id`
  * within `scope`, by `actor`, when its version is `if_version` (0: any).

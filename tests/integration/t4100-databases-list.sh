@@ -24,6 +24,10 @@ check "30 databases registered" test "$(grep -c . "$T_TMP/existing")" = 30
 # Page through region eu-$run, 7 at a time, while another client registers
 # 15 more in the same region.
 (
+	# Its own response files: api() writes to $T_TMP.
+	T_TMP=$T_TMP/inserter
+	HEADERS=$T_TMP/headers
+	mkdir -p "$T_TMP"
 	for i in $(seq -w 1 15); do
 		register "late-$run-$i" "eu-$run" shared >/dev/null
 	done
