@@ -433,6 +433,17 @@ int auth_check_token(struct auth *a, const char *token, struct principal *out,
 	return authenticate_token(a, token ? token : "", NULL, out, why);
 }
 
+/* Publish a change and wait until every process has seen it: each one
+ * re-reads the generations before serving a request when its copy is
+ * AUTH_GEN_REFRESH_MS old, so once that long has passed after the
+ * publication, no request anywhere is served under the old generation.
+ * The caller's answer then means "in effect everywhere", not "soon". */
+static void publish_and_settle(struct auth *a, enum auth_gen_kind kind, uint64_t generation)
+{
+	auth_gen_publish(&a->gen, kind, generation);
+	time_sleep_ms(AUTH_GEN_REFRESH_MS + 50);
+}
+
 int auth_revoke(struct auth *a, const struct principal *p, struct infra_error *err)
 {
 	uint64_t generation;
@@ -440,7 +451,7 @@ int auth_revoke(struct auth *a, const struct principal *p, struct infra_error *e
 	if (revocation_add(a->db, a->cache, p->jti, p->sub, p->expires_at, a->policy.leeway_s,
 			   &generation, err) != 0)
 		return -1;
-	auth_gen_publish(&a->gen, AUTH_GEN_REVOCATIONS, generation);
+	publish_and_settle(a, AUTH_GEN_REVOCATIONS, generation);
 	return 0;
 }
 
@@ -476,7 +487,7 @@ int auth_roles_put(struct auth *a, const char *role, json_object *permissions,
 		return -1;
 	if (role_bindings_put(a->db, role, set, actor, &generation, err) != 0)
 		return -1;
-	auth_gen_publish(&a->gen, AUTH_GEN_ROLES, generation);
+	publish_and_settle(a, AUTH_GEN_ROLES, generation);
 	return 0;
 }
 

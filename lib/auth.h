@@ -72,7 +72,10 @@ int auth_check_token(struct auth *a, const char *token, struct principal *out,
 		     struct auth_failure *why);
 
 /* Refuse the token `p` was authenticated with from now on, on every host
- * (POST /auth/logout; the handler audits it). Returns 0, or -1 with err. */
+ * (POST /auth/logout; the handler audits it). Returns once the revocation
+ * is in effect in every process (it waits about AUTH_GEN_REFRESH_MS for
+ * them to re-read the generations), so a request sent after the answer is
+ * refused wherever it lands. Returns 0, or -1 with err. */
 int auth_revoke(struct auth *a, const struct principal *p, struct infra_error *err);
 
 /* Seconds `ip` stays locked out, or 0. */
@@ -84,8 +87,8 @@ int auth_roles_list(struct auth *a, json_object **out, struct infra_error *err);
 
 /* PUT /auth/roles/{role}: `permissions` is the body's array (validated
  * against the catalog: INFRA_EINVAL naming "permissions" or "role"),
- * `actor` the administrator. Takes effect on every host within a second.
- * Returns 0 or -1. */
+ * `actor` the administrator. Returns once the change is in effect in every
+ * process, as auth_revoke does. Returns 0 or -1. */
 int auth_roles_put(struct auth *a, const char *role, json_object *permissions,
 		   const char *actor, struct infra_error *err);
 

@@ -1,8 +1,9 @@
 /* test_auth.c — auth_authenticate and its neighbours against a real
  * PostgreSQL (a private cluster with the control schema) and a real
  * memcached (private, so it can be paused and restarted): two struct auth
- * play two workers (or hosts). Role-binding changes and logouts reach the
- * other worker after one refresh period, cached principals included;
+ * play two workers (or hosts). Role-binding changes and logouts are in
+ * effect in the other worker when the call returns, cached principals
+ * included;
  * memcached paused or restarted mid-test changes nothing but speed; lock
  * out, break-glass tokens, failure auditing and counting, the audit trail's
  * paging and scrubbing. */
@@ -138,8 +139,8 @@ static long sql_count(const char *query)
 	return n;
 }
 
-/* Past the generation refresh period: another worker now sees what
- * changed (the guarantee is "within 1 s"). */
+/* Past the generation refresh period: every worker has re-read the
+ * generations since. */
 static void after_refresh_period(void)
 {
 	time_sleep_ms(AUTH_GEN_REFRESH_MS + 100);
@@ -260,7 +261,7 @@ static void test_role_change_reaches_other_worker(void)
 	principal_release(&p);
 	/* Worker A binds the role; B's cached principal must not survive. */
 	CU_ASSERT_EQUAL(auth_roles_put(a.auth, "release-manager", perms, "admin", &err), 0);
-	after_refresh_period();
+	/* In effect when the call returns, not merely soon after. */
 	CU_ASSERT_EQUAL(authenticate(&b, token, "10.0.1.1", &p, NULL), AUTH_OK);
 	CU_ASSERT(principal_has(&p, "migrations:execute"));
 	principal_release(&p);
@@ -330,7 +331,7 @@ static void test_logout_reaches_other_worker(void)
 	CU_ASSERT_EQUAL(auth_revoke(a.auth, &p, &err), 0);
 	CU_ASSERT_EQUAL(auth_revoke(a.auth, &p, &err), 0);	/* twice is fine */
 	CU_ASSERT_EQUAL(authenticate(&a, token, "10.0.2.1", &q, NULL), AUTH_R_REVOKED);
-	after_refresh_period();
+	/* Refused by the other worker as soon as the logout answered. */
 	CU_ASSERT_EQUAL(authenticate(&b, token, "10.0.2.1", &q, NULL), AUTH_R_REVOKED);
 	CU_ASSERT_EQUAL(sql_count("SELECT count(*) FROM infra.revoked_tokens WHERE jti = 'jti-logout-1' "
 				  "AND expires_at > now()"), 1);
