@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char baseline_usage[] =
-	"usage: infractl baseline --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl baseline (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Record a baseline version in each target.\n"

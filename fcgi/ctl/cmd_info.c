@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char info_usage[] =
-	"usage: infractl info --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl info (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"List every migration of each target and its state.\n"

@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char migrate_usage[] =
-	"usage: infractl migrate --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl migrate (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Apply pending migrations to each target schema.\n"

@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char plan_usage[] =
-	"usage: infractl plan --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl plan (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Show what migrate would apply to each target (dry run).\n"

@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char repair_usage[] =
-	"usage: infractl repair --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl repair (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Repair each target's schema history.\n"

@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char undo_usage[] =
-	"usage: infractl undo --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl undo (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Undo applied migrations with their U scripts, newest first.\n"

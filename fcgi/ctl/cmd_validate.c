@@ -4,7 +4,7 @@
 #include "engine_opts.h"
 
 static const char validate_usage[] =
-	"usage: infractl validate --url URL [--schemas S1,S2,... | --schemas-from FILE]\n"
+	"usage: infractl validate (--url URL [--schemas S1,S2,... | --schemas-from FILE] | --targets-from FILE)\n"
 	"       --locations DIR [options]\n"
 	"\n"
 	"Check each target's history against the scripts.\n"

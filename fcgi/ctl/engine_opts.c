@@ -21,12 +21,13 @@ struct engine_cli {
 	const char *url;
 	const char *schemas;
 	const char *schemas_from;
+	const char *targets_from;
 	const char *location;
 	bool json;
 	struct mig_options opts;
 	struct mig_placeholders ph;
-	char **schema_list;
-	size_t nschemas;
+	struct mig_target *targets;	/* conninfo, schema and label owned here */
+	size_t ntargets;
 };
 
 enum opt_kind { OPT_STRING, OPT_FLAG, OPT_INT, OPT_SECONDS, OPT_PLACEHOLDER };
@@ -44,6 +45,7 @@ static const struct opt options[] = {
 	{ "--url", OPT_STRING, O(url), 0, 0 },
 	{ "--schemas", OPT_STRING, O(schemas), 0, 0 },
 	{ "--schemas-from", OPT_STRING, O(schemas_from), 0, 0 },
+	{ "--targets-from", OPT_STRING, O(targets_from), 0, 0 },
 	{ "--locations", OPT_STRING, O(location), 0, 0 },
 	{ "--target", OPT_STRING, O(opts.target), 0, 0 },
 	{ "--placeholder", OPT_PLACEHOLDER, O(ph), 0, 0 },
@@ -142,9 +144,20 @@ static int parse_args(struct engine_cli *cli, int argc, char **argv, const char 
 	return 0;
 }
 
-static int add_schema(struct engine_cli *cli, const char *s, size_t n)
+static char *xstrndup(const char *s, size_t n)
 {
-	char **grown;
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* Add the target `url` (copied; NULL: --url) and schema (n bytes, trimmed). */
+static int add_target(struct engine_cli *cli, const char *url, const char *s, size_t n)
+{
+	struct mig_target *grown, *t;
+	char label[256];
 
 	while (n > 0 && (*s == ' ' || *s == '\t')) {
 		s++;
@@ -159,51 +172,85 @@ static int add_schema(struct engine_cli *cli, const char *s, size_t n)
 			SCHEMA_NAME_MAX);
 		return -1;
 	}
-	grown = realloc(cli->schema_list, (cli->nschemas + 1) * sizeof(*grown));
-	if (grown == NULL || (grown[cli->nschemas] = strndup(s, n)) == NULL)
+	grown = realloc(cli->targets, (cli->ntargets + 1) * sizeof(*grown));
+	if (grown == NULL)
 		abort();
-	cli->schema_list = grown;
-	cli->nschemas++;
+	cli->targets = grown;
+	t = &grown[cli->ntargets++];
+	t->conninfo = xstrndup(url ? url : cli->url, strlen(url ? url : cli->url));
+	t->schema = xstrndup(s, n);
+	mig_target_describe(t->conninfo, label, sizeof(label));
+	t->label = xstrndup(label, strlen(label));
 	return 0;
 }
 
-static int load_schemas(struct engine_cli *cli)
+/* Lines of FILE, '#' comments and blank lines skipped, each given to
+ * `fn`. */
+static int each_line(struct engine_cli *cli, const char *path,
+		     int (*fn)(struct engine_cli *, const char *, size_t))
 {
-	if (cli->schemas != NULL) {
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "infractl: cannot read '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
+		rc = fn(cli, line, strcspn(line, "#\n"));
+	fclose(f);
+	return rc;
+}
+
+static int schema_line(struct engine_cli *cli, const char *line, size_t n)
+{
+	return add_target(cli, NULL, line, n);
+}
+
+/* "URL SCHEMA": the URL has no blank in it; the schema is the rest. */
+static int target_line(struct engine_cli *cli, const char *line, size_t n)
+{
+	size_t start = strspn(line, " \t"), end;
+	char *url;
+	int rc;
+
+	if (start >= n)
+		return 0;
+	end = start + strcspn(line + start, " \t");
+	if (end >= n) {
+		fprintf(stderr, "infractl: a --targets-from line needs a URL and a schema\n");
+		return -1;
+	}
+	url = xstrndup(line + start, end - start);
+	rc = add_target(cli, url, line + end, n - end);
+	free(url);
+	return rc;
+}
+
+static int load_targets(struct engine_cli *cli)
+{
+	if (cli->url != NULL && cli->schemas != NULL) {
 		for (const char *p = cli->schemas;;) {
 			const char *comma = strchr(p, ',');
 			size_t n = comma ? (size_t)(comma - p) : strlen(p);
 
-			if (add_schema(cli, p, n) != 0)
+			if (add_target(cli, NULL, p, n) != 0)
 				return -1;
 			if (comma == NULL)
 				break;
 			p = comma + 1;
 		}
 	}
-	if (cli->schemas_from != NULL) {
-		FILE *f = fopen(cli->schemas_from, "r");
-		char line[512];
-
-		if (f == NULL) {
-			fprintf(stderr, "infractl: cannot read '%s': %s\n", cli->schemas_from,
-				strerror(errno));
-			return -1;
-		}
-		while (fgets(line, sizeof(line), f) != NULL) {
-			size_t n = strcspn(line, "#\n");
-
-			if (add_schema(cli, line, n) != 0) {
-				fclose(f);
-				return -1;
-			}
-		}
-		fclose(f);
-	}
-	if (cli->schemas == NULL && cli->schemas_from == NULL)
-		return add_schema(cli, "public", 6);
-	if (cli->nschemas == 0) {
-		fputs("infractl: no schema given\n", stderr);
+	if (cli->url != NULL && cli->schemas_from != NULL &&
+	    each_line(cli, cli->schemas_from, schema_line) != 0)
+		return -1;
+	if (cli->targets_from != NULL && each_line(cli, cli->targets_from, target_line) != 0)
+		return -1;
+	if (cli->url != NULL && cli->schemas == NULL && cli->schemas_from == NULL)
+		return add_target(cli, NULL, "public", 6);
+	if (cli->ntargets == 0) {
+		fputs("infractl: no target given\n", stderr);
 		return -1;
 	}
 	return 0;
@@ -340,9 +387,12 @@ static void print_json(enum mig_command cmd, const struct mig_target *targets, s
 
 static void cli_release(struct engine_cli *cli)
 {
-	for (size_t i = 0; i < cli->nschemas; i++)
-		free(cli->schema_list[i]);
-	free(cli->schema_list);
+	for (size_t i = 0; i < cli->ntargets; i++) {
+		free((char *)cli->targets[i].conninfo);
+		free((char *)cli->targets[i].schema);
+		free((char *)cli->targets[i].label);
+	}
+	free(cli->targets);
 	mig_placeholders_release(&cli->ph);
 }
 
@@ -350,10 +400,8 @@ int engine_command(enum mig_command cmd, int argc, char **argv, const char *usag
 {
 	struct engine_cli cli = { 0 };
 	struct mig_set set;
-	struct mig_target *targets;
 	struct mig_outcome *outs;
 	struct infra_error err;
-	char label[256];
 	const char *loc;
 	int64_t started;
 	int rc;
@@ -371,11 +419,13 @@ int engine_command(enum mig_command cmd, int argc, char **argv, const char *usag
 		return CTL_FAILED;
 	}
 	rc = parse_args(&cli, argc, argv, usage);
-	if (rc == 0 && cli.url == NULL)
-		rc = usage_error(usage, "%s is required", "--url");
+	if (rc == 0 && cli.url == NULL && cli.targets_from == NULL)
+		rc = usage_error(usage, "%s is required", "--url (or --targets-from)");
+	if (rc == 0 && cli.url == NULL && (cli.schemas != NULL || cli.schemas_from != NULL))
+		rc = usage_error(usage, "%s needs --url", cli.schemas ? "--schemas" : "--schemas-from");
 	if (rc == 0 && cli.location == NULL)
 		rc = usage_error(usage, "%s is required", "--locations");
-	if (rc == 0 && load_schemas(&cli) != 0)
+	if (rc == 0 && load_targets(&cli) != 0)
 		rc = CTL_USAGE;
 	if (rc != 0) {
 		cli_release(&cli);
@@ -388,32 +438,24 @@ int engine_command(enum mig_command cmd, int argc, char **argv, const char *usag
 		cli_release(&cli);
 		return CTL_FAILED;
 	}
-	mig_target_describe(cli.url, label, sizeof(label));
-	targets = calloc(cli.nschemas, sizeof(*targets));
-	outs = calloc(cli.nschemas, sizeof(*outs));
-	if (targets == NULL || outs == NULL)
+	outs = calloc(cli.ntargets, sizeof(*outs));
+	if (outs == NULL)
 		abort();
-	for (size_t i = 0; i < cli.nschemas; i++) {
-		targets[i].conninfo = cli.url;
-		targets[i].schema = cli.schema_list[i];
-		targets[i].label = label;
-	}
 	started = time_mono_ms();
-	rc = mig_run(&set, &cli.opts, targets, cli.nschemas, outs, &err);
+	rc = mig_run(&set, &cli.opts, cli.targets, cli.ntargets, outs, &err);
 	if (cli.json) {
-		print_json(cmd, targets, cli.nschemas, outs, time_mono_ms() - started);
+		print_json(cmd, cli.targets, cli.ntargets, outs, time_mono_ms() - started);
 	} else {
-		for (size_t i = 0; i < cli.nschemas; i++)
-			print_human(cmd, &targets[i], &outs[i]);
-		if (cli.nschemas > 1 || rc != 0)
+		for (size_t i = 0; i < cli.ntargets; i++)
+			print_human(cmd, &cli.targets[i], &outs[i]);
+		if (cli.ntargets > 1 || rc != 0)
 			printf("%s: %s (%.2f s)\n", mig_command_name(cmd),
 			       rc == 0 ? "every target succeeded" : err.message,
 			       (double)(time_mono_ms() - started) / 1000.0);
 	}
-	for (size_t i = 0; i < cli.nschemas; i++)
+	for (size_t i = 0; i < cli.ntargets; i++)
 		mig_outcome_release(&outs[i]);
 	free(outs);
-	free(targets);
 	mig_set_release(&set);
 	cli_release(&cli);
 	return rc == 0 ? CTL_OK : CTL_FAILED;

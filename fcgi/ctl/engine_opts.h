@@ -12,6 +12,7 @@
 	"                            PGPASSWORD or ~/.pgpass to a password in the URL\n"     \
 	"  --schemas S1,S2,...       the target schemas (default: public)\n"                 \
 	"  --schemas-from FILE       one schema per line ('#' comments, blank lines ignored)\n" \
+	"  --targets-from FILE       one target per line: URL SCHEMA (several databases)\n"  \
 	"  --locations DIR           the migration scripts (Flyway's filesystem:DIR is accepted)\n" \
 	"  --target VERSION          stop at VERSION ('latest', 'current')\n"                \
 	"  --placeholder NAME=VALUE  define ${NAME} (repeatable)\n"                           \
