@@ -62,6 +62,8 @@ static void sort_and_merge(struct role_bindings *rb)
 {
 	size_t out = 0;
 
+	if (rb->n < 2)
+		return;
 	qsort(rb->items, rb->n, sizeof(*rb->items), compare_role);
 	for (size_t i = 0; i < rb->n; i++) {
 		if (out > 0 && strcmp(rb->items[out - 1].role, rb->items[i].role) == 0) {
