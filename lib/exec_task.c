@@ -1,0 +1,629 @@
+/* exec_task.c — the job runners' migration task (see exec_run.h): claim
+ * targets of executions under a lease, run them through the engine with
+ * bounded parallelism, keep the leases alive while they run, record each
+ * outcome as it comes (retrying through a control-database outage) and end
+ * executions whose last target finished.
+ *
+ * Runners claim targets, not executions, so one execution spreads over
+ * every runner of every host, and a dead runner's targets are taken over
+ * by any runner once their lease expires. Running a target again is safe:
+ * the engine holds the schema's advisory lock and reads its history first,
+ * so nothing is applied twice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_run.h"
+#include "log.h"
+#include "timeutil.h"
+
+#define EXEC_CHUNK_FACTOR 4		/* claim this many MIGRATION_BATCH_SIZE at once */
+#define EXEC_IDLE_MS 250		/* how often an idle runner looks for work */
+#define EXEC_CANCEL_POLL_MS 500		/* how often a running chunk checks for a cancel */
+#define EXEC_RETRY_MIN_MS 100		/* outcome writes: first backoff, doubling… */
+#define EXEC_RETRY_MAX_MS 5000		/* …up to this */
+#define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
+
+/* Columns of a claimed row after EXEC_DB_COLUMNS. */
+enum {
+	CL_SCHEMA = EXEC_DB_NCOLUMNS, CL_TYPE, CL_EXECUTION, CL_ORDINAL, CL_KIND, CL_TARGET_VERSION,
+	CL_BEFORE_KNOWN, CL_BEFORE, CL_CURRENT, CL_CANCEL, CL_ACTIVE,
+};
+
+/* One claimed target and what this runner knows of it. */
+struct held {
+	const char *execution_id;	/* in the claim's result */
+	const char *ordinal;
+	bool undo;
+	bool earlier;			/* an earlier claim recorded version_before */
+	const char *resumed_from;	/* where earlier claims left it: current_version
+					 * if one was recorded, else version_before */
+	bool before_written;		/* this run recorded version_before */
+	bool running;
+};
+
+/* One engine run: targets of one execution, type and target version. */
+struct run {
+	struct runner_ctx *ctx;
+	const struct mig_set *set;
+	struct exec_fleet fleet;
+	struct held **held;		/* per engine index */
+	struct mig_outcome *outcomes;	/* per engine index, filled by the engine */
+	size_t *fleet_index;		/* engine index → fleet index */
+	size_t n;
+	const char *execution_id;
+	bool cancel;			/* the execution's cancel_requested */
+	int64_t cancel_checked_ms;
+};
+
+static int64_t last_renew_ms;		/* this runner's last lease renewal */
+
+static void log_error_field(const char *msg, const char *subject, const struct infra_error *err)
+{
+	json_object *f = json_object_new_object();
+
+	if (subject != NULL)
+		json_object_object_add(f, "execution_id", json_object_new_string(subject));
+	json_object_object_add(f, "error", json_object_new_string(err->message));
+	log_emit(LOG_LEVEL_WARN, msg, f);
+}
+
+/* --- leases --- */
+
+/* Push the lease of everything this runner holds, at most every lease/3. */
+static void renew_leases(struct runner_ctx *ctx, bool force)
+{
+	char lease[16];
+	const char *params[2] = { ctx->owner, lease };
+	struct infra_error err;
+	int64_t now = time_mono_ms();
+
+	if (!force && now - last_renew_ms < (int64_t)ctx->cfg->migration_lease_s * 1000 / 3)
+		return;
+	snprintf(lease, sizeof(lease), "%d", ctx->cfg->migration_lease_s);
+	if (db_exec_command(&ctx->db, &err,
+			    "UPDATE execution_targets SET lease_expires_at = clock_timestamp() + "
+			    "make_interval(secs => $2::int) WHERE lease_owner = $1 AND status = 'in_progress'",
+			    2, params) != 0) {
+		log_error_field("cannot renew migration leases", NULL, &err);
+		return;	/* tried again at the next callback */
+	}
+	last_renew_ms = now;
+}
+
+static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
+{
+	char limit[16], lease[16];
+	const char *params[3] = { limit, ctx->owner, lease };
+
+	snprintf(limit, sizeof(limit), "%d", ctx->cfg->migration_batch_size * EXEC_CHUNK_FACTOR);
+	snprintf(lease, sizeof(lease), "%d", ctx->cfg->migration_lease_s);
+	return db_exec(&ctx->db, err,
+		       "WITH c AS (SELECT t.execution_id, t.ordinal FROM execution_targets t "
+		       "JOIN executions e ON e.id = t.execution_id "
+		       "WHERE t.status = 'pending' OR (t.status = 'in_progress' "
+		       "AND t.lease_expires_at < clock_timestamp()) "
+		       "ORDER BY e.created_at, t.execution_id, t.ordinal "
+		       "LIMIT $1::int FOR UPDATE OF t SKIP LOCKED) "
+		       "UPDATE execution_targets t SET status = 'in_progress', lease_owner = $2, "
+		       "lease_expires_at = clock_timestamp() + make_interval(secs => $3::int), "
+		       "claims = t.claims + 1, started_at = coalesce(t.started_at, clock_timestamp()) "
+		       "FROM c, executions e, databases d WHERE t.execution_id = c.execution_id "
+		       "AND t.ordinal = c.ordinal AND e.id = t.execution_id AND d.id = t.database_id "
+		       "RETURNING " EXEC_DB_COLUMNS ", t.schema_name, t.database_type, t.execution_id, "
+		       "t.ordinal, e.kind, coalesce(t.target_version, e.target_version), t.before_known, "
+		       "t.version_before, t.current_version, e.cancel_requested, d.is_active",
+		       3, params);
+}
+
+/* The execution is running: mark it started (and say so in an event)
+ * the first time, and name the target being worked on. */
+static void mark_started(struct runner_ctx *ctx, const char *id, const char *current)
+{
+	const char *params[2] = { id, current };
+	const char *type = "progress";
+	struct strbuf sql = STRBUF_INIT;
+	struct infra_error err;
+	PGresult *res;
+
+	if (db_begin(&ctx->db, &err) != 0) {
+		log_error_field("cannot mark an execution started", id, &err);
+		return;
+	}
+	strbuf_addf(&sql, "WITH old AS (SELECT status FROM executions WHERE id = $1::uuid FOR UPDATE) "
+		    "UPDATE executions e SET status = 'in_progress', current_target = $2, "
+		    "started_at = coalesce(e.started_at, clock_timestamp()), "
+		    "event_seq = e.event_seq + (old.status = 'pending')::int FROM old "
+		    "WHERE e.id = $1::uuid AND old.status IN ('pending', 'in_progress') "
+		    "RETURNING %s, old.status = 'pending'", exec_columns_sql);
+	res = db_exec(&ctx->db, &err, sql.buf, 2, params);
+	strbuf_release(&sql);
+	if (res != NULL && PQntuples(res) == 1 && PQgetvalue(res, 0, EXEC_NCOLUMNS)[0] == 't') {
+		json_object *exec = exec_json_from_row(res, 0, time_wall_s());
+		json_object *data = exec_progress_event(exec);
+		int rc = exec_events_insert(&ctx->db, id,
+					    strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10), 1,
+					    &type, &data, &err);
+
+		json_object_put(data);
+		json_object_put(exec);
+		if (rc != 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (res == NULL || db_commit(&ctx->db, &err) != 0) {
+		db_rollback(&ctx->db);
+		log_error_field("cannot mark an execution started", id, &err);
+	}
+	PQclear(res);
+}
+
+/* --- outcomes --- */
+
+static json_object *step_json(const char *version, const char *description, const char *script,
+			      int execution_ms, bool recovered)
+{
+	json_object *s = json_object_new_object();
+
+	json_object_object_add(s, "version", version ? json_object_new_string(version) : NULL);
+	json_object_object_add(s, "description", json_object_new_string(description));
+	json_object_object_add(s, "script", json_object_new_string(script));
+	json_object_object_add(s, "execution_ms", recovered ? NULL : json_object_new_int(execution_ms));
+	if (recovered)
+		json_object_object_add(s, "recovered", json_object_new_boolean(true));
+	return s;
+}
+
+/* What an earlier claim of this target did before its runner died without
+ * recording it: the versions between where that claim started (or the
+ * last release left it) and where this run found the schema. Taken from
+ * the set, marked recovered, so a rollback undoes them too. */
+static void add_recovered(json_object *applied, const struct held *h, const struct mig_set *set,
+			  const struct mig_outcome *o)
+{
+	const char *found = o->version_before;	/* where this run began */
+
+	if (!h->earlier)
+		return;
+	if (!h->undo) {
+		/* migrate: versions in (resumed_from, found] */
+		for (size_t i = 0; i < set->nversioned && found != NULL; i++) {
+			const struct mig_script *sc = &set->versioned[i];
+
+			if ((h->resumed_from == NULL || mig_version_cmp(sc->version, h->resumed_from) > 0) &&
+			    mig_version_cmp(sc->version, found) <= 0)
+				json_object_array_add(applied, step_json(sc->version, sc->description,
+									 sc->script, 0, true));
+		}
+		return;
+	}
+	/* undo: versions in (found, resumed_from], newest first */
+	for (size_t i = set->nundo; i-- > 0 && h->resumed_from != NULL;) {
+		const struct mig_script *sc = &set->undo[i];
+
+		if (mig_version_cmp(sc->version, h->resumed_from) <= 0 &&
+		    (found == NULL || mig_version_cmp(sc->version, found) > 0))
+			json_object_array_add(applied, step_json(sc->version, sc->description, sc->script,
+								 0, true));
+	}
+}
+
+/* The status a target ends with. NULL: release it for another runner
+ * (stopped because this runner stops, not because of a cancel). */
+static const char *target_status(const struct run *r, const struct mig_outcome *o)
+{
+	switch (o->status) {
+	case MIG_STATUS_OK: return "completed";
+	case MIG_STATUS_FAILED: return "failed";
+	case MIG_STATUS_CANCELLED: return r->cancel ? "cancelled" : NULL;
+	}
+	return "failed";
+}
+
+/* Give a target back: pending again, with what it did so far. 0, 1 when
+ * it was not ours any more, -1 on error. */
+static int release_target(struct run *r, const struct held *h, const char *attempts,
+			  const char *applied, const struct mig_outcome *o, struct infra_error *err)
+{
+	/* Only a run that changed something read the schema's history. */
+	const char *changed = o->nsteps > 0 || h->before_written ? "true" : "false";
+	const char *params[8] = {
+		h->execution_id, h->ordinal, attempts, applied, o->version_before, o->version_after,
+		r->ctx->owner, changed,
+	};
+	PGresult *res = db_exec(&r->ctx->db, err,
+				"UPDATE execution_targets t SET status = 'pending', lease_owner = NULL, "
+				"lease_expires_at = NULL, attempts = t.attempts + $3::int, "
+				"applied = t.applied || $4::jsonb, version_before = CASE WHEN t.before_known "
+				"OR NOT $8::boolean THEN t.version_before ELSE $5 END, "
+				"before_known = t.before_known OR $8::boolean, current_version = CASE "
+				"WHEN $8::boolean THEN $6 ELSE t.current_version END "
+				"WHERE t.execution_id = $1::uuid AND t.ordinal = $2::int "
+				"AND t.lease_owner = $7 AND t.status = 'in_progress'", 8, params);
+	long n;
+
+	if (res == NULL)
+		return -1;
+	n = strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return n == 1 ? 0 : 1;
+}
+
+/* Write one target's outcome with the execution's counters, its events,
+ * and the end of the execution when it was the last, in one transaction.
+ * Returns 0, 1 when the target is not ours any more (the lease was lost:
+ * its new holder records it), or -1 with `err`. */
+static int write_outcome(struct run *r, const struct held *h, const char *status,
+			 const char *attempts, const char *applied, const struct mig_outcome *o,
+			 const char *error, const char *current, const char **finished,
+			 struct infra_error *err)
+{
+	const char *params[10] = {
+		h->execution_id, h->ordinal, status, attempts, applied, o->version_before,
+		o->version_after, error, r->ctx->owner, current,
+	};
+	const char *types[2] = { "target", "progress" };
+	json_object *data[2] = { NULL, NULL }, *exec;
+	struct strbuf sql = STRBUF_INIT;
+	struct db *db = &r->ctx->db;
+	PGresult *res;
+	int rc;
+
+	*finished = NULL;
+	if (db_begin(db, err) != 0)
+		return -1;
+	strbuf_addf(&sql, "WITH t AS (UPDATE execution_targets t SET status = $3, "
+		    "attempts = t.attempts + $4::int, applied = t.applied || $5::jsonb, "
+		    "version_before = CASE WHEN t.before_known THEN t.version_before ELSE $6 END, "
+		    "before_known = true, current_version = $7, error = $8, lease_owner = NULL, "
+		    "lease_expires_at = NULL, completed_at = clock_timestamp() "
+		    "WHERE t.execution_id = $1::uuid AND t.ordinal = $2::int AND t.lease_owner = $9 "
+		    "AND t.status = 'in_progress' RETURNING %s) "
+		    "UPDATE executions e SET completed_targets = e.completed_targets + ($3 = 'completed')::int, "
+		    "failed_targets = e.failed_targets + ($3 = 'failed')::int, "
+		    "skipped_targets = e.skipped_targets + ($3 IN ('skipped', 'cancelled'))::int, "
+		    "event_seq = e.event_seq + 2, current_target = coalesce($10, e.current_target) "
+		    "FROM t WHERE e.id = $1::uuid RETURNING %s, t.*",
+		    exec_target_columns_sql, exec_columns_sql);
+	res = db_exec(db, err, sql.buf, 10, params);
+	strbuf_release(&sql);
+	if (res == NULL) {
+		db_rollback(db);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(db);
+		return 1;
+	}
+	exec = exec_json_from_row(res, 0, time_wall_s());
+	data[0] = exec_target_json_from_row(res, 0, EXEC_NCOLUMNS);
+	data[1] = exec_progress_event(exec);
+	json_object_put(exec);
+	rc = exec_events_insert(db, h->execution_id,
+				strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10) - 1, 2,
+				types, data, err);
+	json_object_put(data[0]);
+	json_object_put(data[1]);
+	if (rc == 0)
+		rc = exec_finish_if_done(db, res, 0, finished, err);
+	PQclear(res);
+	if (rc != 0 || db_commit(db, err) != 0) {
+		db_rollback(db);
+		*finished = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The label of a target of this run still running, for current_target. */
+static const char *still_running(const struct run *r)
+{
+	for (size_t k = 0; k < r->n; k++)
+		if (r->held[k]->running)
+			return r->fleet.items[r->fleet_index[k]].label;
+	return NULL;
+}
+
+/* Record what happened to engine target `k` (or, with `o` describing a
+ * target never run, fleet target `k`): retried with backoff through an
+ * outage of the control database, until written or the lease is lost. An
+ * outcome is never dropped while this runner holds the target; if the
+ * runner must stop first, the lease expires and another runner runs the
+ * target again (harmlessly: the engine reads the history). */
+static void record(struct run *r, const struct held *h, const struct mig_outcome *o,
+		   const char *label, const char *status)
+{
+	const char *finished = NULL;
+	json_object *applied = json_object_new_array();
+	char attempts[16], error[INFRA_ERRMSG_MAX + 64];
+	const char *error_param = NULL, *applied_text;
+	struct infra_error err;
+	int64_t backoff = EXEC_RETRY_MIN_MS;
+	int rc, hard = 0;
+
+	if (status == NULL)
+		status = target_status(r, o);
+	if (r->set != NULL)
+		add_recovered(applied, h, r->set, o);
+	for (size_t s = 0; s < o->nsteps; s++)
+		json_object_array_add(applied, step_json(o->steps[s].version, o->steps[s].description,
+							 o->steps[s].script, o->steps[s].execution_ms,
+							 false));
+	applied_text = json_object_to_json_string_ext(applied, JSON_C_TO_STRING_PLAIN);
+	snprintf(attempts, sizeof(attempts), "%d", o->attempts);
+	if (o->status != MIG_STATUS_OK && o->error.message[0] != '\0') {
+		snprintf(error, sizeof(error), "%s", o->error.message);
+		error_param = error;
+	}
+	for (;;) {
+		if (status == NULL)
+			rc = release_target(r, h, attempts, applied_text, o, &err);
+		else
+			rc = write_outcome(r, h, status, attempts, applied_text, o, error_param,
+					   still_running(r), &finished, &err);
+		if (rc >= 0)
+			break;
+		if (err.kind != INFRA_EUNAVAIL)
+			hard++;
+		if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
+			log_error_field("giving up recording a migration outcome; the target runs again "
+					"when its lease expires", h->execution_id, &err);
+			break;
+		}
+		log_error_field("cannot record a migration outcome; retrying", h->execution_id, &err);
+		time_sleep_ms(backoff);
+		backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
+	}
+	if (rc == 1) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "execution_id", json_object_new_string(h->execution_id));
+		json_object_object_add(f, "target", json_object_new_string(label));
+		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
+	} else if (rc == 0 && status != NULL) {
+		exec_metrics_target(status);
+		if (finished != NULL) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "execution_id", json_object_new_string(h->execution_id));
+			json_object_object_add(f, "status", json_object_new_string(finished));
+			log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
+			exec_metrics_execution(finished);
+		}
+	}
+	json_object_put(applied);
+}
+
+/* --- engine callbacks --- */
+
+static void on_started(void *arg, size_t i, int attempt)
+{
+	struct run *r = arg;
+
+	(void)attempt;
+	r->held[i]->running = true;
+}
+
+/* After a target's first migration, make sure its version before is on
+ * record: should this runner die, the next one knows where it started. */
+static void on_step(void *arg, size_t i, const struct mig_step *step)
+{
+	struct run *r = arg;
+	struct held *h = r->held[i];
+
+	(void)step;
+	if (!h->earlier && !h->before_written) {
+		const char *params[4] = {
+			h->execution_id, h->ordinal, r->outcomes[i].version_before, r->ctx->owner,
+		};
+		struct infra_error err;
+
+		if (db_exec_command(&r->ctx->db, &err,
+				    "UPDATE execution_targets SET version_before = $3, before_known = true "
+				    "WHERE execution_id = $1::uuid AND ordinal = $2::int AND lease_owner = $4 "
+				    "AND NOT before_known", 4, params) == 0)
+			h->before_written = true;
+		else
+			log_error_field("cannot record a target's version before", h->execution_id, &err);
+	}
+	renew_leases(r->ctx, false);
+}
+
+static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
+{
+	struct run *r = arg;
+	struct held *h = r->held[i];
+
+	h->running = false;
+	record(r, h, o, r->fleet.items[r->fleet_index[i]].label, NULL);
+	renew_leases(r->ctx, false);
+}
+
+static bool on_poll(void *arg)
+{
+	struct run *r = arg;
+	int64_t now = time_mono_ms();
+
+	renew_leases(r->ctx, false);
+	if (!r->cancel && now - r->cancel_checked_ms >= EXEC_CANCEL_POLL_MS) {
+		const char *params[1] = { r->execution_id };
+		struct infra_error err;
+		PGresult *res = db_exec(&r->ctx->db, &err,
+					"SELECT cancel_requested FROM executions WHERE id = $1::uuid", 1, params);
+
+		r->cancel_checked_ms = now;
+		if (res != NULL && PQntuples(res) == 1)
+			r->cancel = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+	}
+	return r->cancel || *r->ctx->stop;
+}
+
+/* --- running a claim --- */
+
+/* The claimed rows being sorted (qsort has no context argument). */
+static const PGresult *sorting;
+
+static int cmp_text(int a, int b, int col)
+{
+	bool na = PQgetisnull(sorting, a, col), nb = PQgetisnull(sorting, b, col);
+
+	if (na || nb)
+		return (int)na - (int)nb;
+	return strcmp(PQgetvalue(sorting, a, col), PQgetvalue(sorting, b, col));
+}
+
+/* By execution, database type, target version, then ordinal. */
+static int cmp_rows(const void *pa, const void *pb)
+{
+	int a = *(const int *)pa, b = *(const int *)pb, c;
+
+	if ((c = cmp_text(a, b, CL_EXECUTION)) != 0 || (c = cmp_text(a, b, CL_TYPE)) != 0 ||
+	    (c = cmp_text(a, b, CL_TARGET_VERSION)) != 0)
+		return c;
+	return atoi(PQgetvalue(sorting, a, CL_ORDINAL)) - atoi(PQgetvalue(sorting, b, CL_ORDINAL));
+}
+
+/* Run (or record as not run) the claimed rows `rows[0..n)` of `res`:
+ * targets of one execution, database type and target version. */
+static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *rows, int n)
+{
+	struct run r;
+	struct held *held;
+	struct mig_target *targets;
+	struct mig_options opts;
+	struct infra_error err, set_err;
+	const char *kind = PQgetvalue(res, rows[0], CL_KIND);
+
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	r.execution_id = PQgetvalue(res, rows[0], CL_EXECUTION);
+	r.cancel = PQgetvalue(res, rows[0], CL_CANCEL)[0] == 't';
+	r.cancel_checked_ms = time_mono_ms();
+	held = calloc((size_t)n, sizeof(*held));
+	r.held = calloc((size_t)n, sizeof(*r.held));
+	r.fleet_index = calloc((size_t)n, sizeof(*r.fleet_index));
+	r.outcomes = calloc((size_t)n, sizeof(*r.outcomes));
+	targets = calloc((size_t)n, sizeof(*targets));
+	if (held == NULL || r.held == NULL || r.fleet_index == NULL || r.outcomes == NULL ||
+	    targets == NULL)
+		abort();
+	exec_fleet_init(&r.fleet);
+	r.set = exec_set_get(ctx->cfg->migrations_root, PQgetvalue(res, rows[0], CL_TYPE), &set_err);
+	for (int i = 0; i < n; i++) {
+		struct held *h = &held[i];
+		struct exec_fleet_target *t;
+		struct mig_outcome o;
+		int row = rows[i];
+		const char *why;
+
+		h->execution_id = PQgetvalue(res, row, CL_EXECUTION);
+		h->ordinal = PQgetvalue(res, row, CL_ORDINAL);
+		h->undo = strcmp(kind, "undo") == 0;
+		h->earlier = PQgetvalue(res, row, CL_BEFORE_KNOWN)[0] == 't';
+		h->resumed_from = !PQgetisnull(res, row, CL_CURRENT) ? PQgetvalue(res, row, CL_CURRENT)
+			: PQgetisnull(res, row, CL_BEFORE) ? NULL : PQgetvalue(res, row, CL_BEFORE);
+		if (exec_fleet_add_row(&r.fleet, &ctx->db, ctx->cfg, res, row, 0, CL_SCHEMA, CL_TYPE,
+				       &err) != 0) {
+			/* Cannot even ask its circuit: leave the target to its
+			 * lease; it is claimed again when that expires. */
+			log_error_field("cannot prepare a migration target", r.execution_id, &err);
+			continue;
+		}
+		t = &r.fleet.items[r.fleet.n - 1];
+		why = t->skip[0] ? t->skip : NULL;
+		if (why == NULL && PQgetvalue(res, row, CL_ACTIVE)[0] != 't')
+			why = "the database was removed from the registry";
+		if (why == NULL && r.set == NULL)
+			why = set_err.message;
+		if (why == NULL) {
+			r.held[r.n] = h;
+			r.fleet_index[r.n] = r.fleet.n - 1;
+			targets[r.n++] = (struct mig_target){ .conninfo = t->conninfo, .schema = t->schema,
+							      .label = t->name };
+			continue;
+		}
+		/* Not run: skipped (an open circuit) or failed (credentials,
+		 * no set, a deleted database), with the reason. */
+		memset(&o, 0, sizeof(o));
+		o.status = MIG_STATUS_FAILED;
+		infra_fail(&o.error, INFRA_EMIGRATION, "%s", why);
+		record(&r, h, &o, t->label, t->skip[0] && !t->skip_failed ? "skipped" : NULL);
+	}
+	if (r.n > 0) {
+		exec_engine_options(&opts, ctx->cfg, strcmp(kind, "undo") == 0 ? MIG_CMD_UNDO : MIG_CMD_MIGRATE);
+		opts.target = PQgetisnull(res, rows[0], CL_TARGET_VERSION)
+			? NULL : PQgetvalue(res, rows[0], CL_TARGET_VERSION);
+		opts.cb = (struct mig_callbacks){
+			.arg = &r, .target_started = on_started, .step_done = on_step,
+			.target_finished = on_finished, .cancelled = on_poll,
+		};
+		mig_run(r.set, &opts, targets, r.n, r.outcomes, &err);
+		for (size_t k = 0; k < r.n; k++)
+			mig_outcome_release(&r.outcomes[k]);
+	}
+	exec_fleet_release(&r.fleet);
+	free(targets);
+	free(r.outcomes);
+	free(r.fleet_index);
+	free(r.held);
+	free(held);
+}
+
+int64_t exec_task(struct runner_ctx *ctx)
+{
+	static int failures;
+	struct infra_error err;
+	PGresult *res = claim(ctx, &err);
+	int n, from = 0, *rows;
+
+	if (res == NULL) {
+		/* The control database is down, or its schema not there yet:
+		 * back off from 1 s, doubling up to 8 s. */
+		if (failures < 4)
+			failures++;
+		log_error_field("cannot claim migration targets", NULL, &err);
+		return (int64_t)1000 << (failures - 1);
+	}
+	failures = 0;
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return EXEC_IDLE_MS;
+	}
+	last_renew_ms = time_mono_ms();
+	rows = calloc((size_t)n, sizeof(*rows));
+	if (rows == NULL)
+		abort();
+	for (int i = 0; i < n; i++)
+		rows[i] = i;
+	sorting = res;
+	qsort(rows, (size_t)n, sizeof(*rows), cmp_rows);
+	sorting = NULL;
+	/* One engine run per execution, database type and target version. */
+	for (int i = 1; i <= n; i++) {
+		if (i < n && strcmp(PQgetvalue(res, rows[i], CL_EXECUTION),
+				    PQgetvalue(res, rows[from], CL_EXECUTION)) == 0 &&
+		    strcmp(PQgetvalue(res, rows[i], CL_TYPE), PQgetvalue(res, rows[from], CL_TYPE)) == 0 &&
+		    PQgetisnull(res, rows[i], CL_TARGET_VERSION) ==
+		    PQgetisnull(res, rows[from], CL_TARGET_VERSION) &&
+		    strcmp(PQgetvalue(res, rows[i], CL_TARGET_VERSION),
+			   PQgetvalue(res, rows[from], CL_TARGET_VERSION)) == 0)
+			continue;
+		if (from == 0 || strcmp(PQgetvalue(res, rows[from], CL_EXECUTION),
+					PQgetvalue(res, rows[from - 1], CL_EXECUTION)) != 0) {
+			char label[256];
+
+			snprintf(label, sizeof(label), "%s/%s", PQgetvalue(res, rows[from], 1),
+				 PQgetvalue(res, rows[from], CL_SCHEMA));
+			mark_started(ctx, PQgetvalue(res, rows[from], CL_EXECUTION), label);
+		}
+		run_group(ctx, res, rows + from, i - from);
+		from = i;
+	}
+	free(rows);
+	PQclear(res);
+	return 0;
+}

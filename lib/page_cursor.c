@@ -1,0 +1,44 @@
+/* page_cursor.c — keyset pagination cursors (see page_cursor.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base64url.h"
+#include "page_cursor.h"
+
+void page_cursor_encode(char *out, size_t outlen, const char *micros, const char *id)
+{
+	char raw[80];
+	int n = snprintf(raw, sizeof(raw), "%s.%s", micros, id);
+
+	if (n > 0 && (size_t)n < sizeof(raw) && BASE64URL_ENCODED_SIZE((size_t)n) <= outlen)
+		base64url_encode(out, raw, (size_t)n);
+	else if (outlen > 0)
+		out[0] = '\0';
+}
+
+int page_cursor_decode(const char *cursor, char micros[PAGE_CURSOR_MICROS_MAX],
+		       char id[UUID_STR_LEN])
+{
+	unsigned char raw[80];
+	size_t len = strlen(cursor), mlen;
+	const char *dot;
+	long n;
+
+	if (len == 0 || len > 100)
+		return -1;
+	n = base64url_decode(raw, cursor, len);
+	if (n <= 0 || (size_t)n >= sizeof(raw))
+		return -1;
+	raw[n] = '\0';
+	dot = strchr((const char *)raw, '.');
+	if (dot == NULL)
+		return -1;
+	mlen = (size_t)(dot - (const char *)raw);
+	if (mlen == 0 || mlen >= PAGE_CURSOR_MICROS_MAX ||
+	    strspn((const char *)raw, "0123456789") != mlen || !uuid_is_valid(dot + 1))
+		return -1;
+	memcpy(micros, raw, mlen);
+	micros[mlen] = '\0';
+	memcpy(id, dot + 1, UUID_STR_LEN);
+	return 0;
+}
