@@ -217,6 +217,8 @@ static void reap(struct master *m)
 		int64_t now = time_mono_ms();
 		char how[64];
 
+		/* A worker killed mid-stream gives its stream place back. */
+		metrics_stream_release((int)pid);
 		if (drain_remove(m, pid))
 			continue;
 		for (int i = 0; i < m->nslots; i++) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "exec_run.h"
 #include "log.h"
 #include "probe.h"
 #include "proctitle.h"
@@ -19,6 +20,7 @@
 /* The tasks every runner runs, each registered by the module that owns it. */
 static const struct runner_task tasks[] = {
 	{ "probes", probe_task },	/* lib/probe.h: database health probes */
+	{ "executions", exec_task },	/* lib/exec_run.h: migration executions */
 	{ NULL, NULL },
 };
 

@@ -48,6 +48,7 @@ struct metrics_shared {
 	atomic_flag lock;
 	_Atomic int64_t dropped;
 	struct labelled labelled[METRICS_MAX_LABELLED];
+	_Atomic int stream_pid[METRICS_MAX_STREAMS];	/* 0: free */
 };
 
 static struct metrics_shared *shm;
@@ -173,6 +174,44 @@ void metrics_gauge(const char *name, const char *labels, int64_t v)
 	atomic_store_explicit(&l->value, v, memory_order_relaxed);
 }
 
+int metrics_streams_open(void)
+{
+	int n = 0;
+
+	for (int i = 0; shm != NULL && i < METRICS_MAX_STREAMS; i++)
+		n += atomic_load_explicit(&shm->stream_pid[i], memory_order_acquire) != 0;
+	return n;
+}
+
+int metrics_stream_acquire(int pid, int limit)
+{
+	if (shm == NULL || pid <= 0 || metrics_streams_open() >= limit)
+		return -1;
+	for (int i = 0; i < METRICS_MAX_STREAMS; i++) {
+		int expected = 0;
+
+		if (!atomic_compare_exchange_strong(&shm->stream_pid[i], &expected, pid))
+			continue;
+		/* Two workers may have passed the count together: the one
+		 * that finds the limit exceeded gives its place back. */
+		if (metrics_streams_open() > limit) {
+			atomic_store_explicit(&shm->stream_pid[i], 0, memory_order_release);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void metrics_stream_release(int pid)
+{
+	for (int i = 0; shm != NULL && pid > 0 && i < METRICS_MAX_STREAMS; i++) {
+		int expected = pid;
+
+		atomic_compare_exchange_strong(&shm->stream_pid[i], &expected, 0);
+	}
+}
+
 int64_t metrics_uptime_s(void)
 {
 	return shm ? (time_mono_ms() - shm->started_mono_ms) / 1000 : 0;
@@ -273,6 +312,8 @@ void metrics_render(struct strbuf *out, const char *const *route_names, int nrou
 		strbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", fixed[i].name,
 			    fixed[i].help, fixed[i].name, fixed[i].type, fixed[i].name,
 			    (long long)load(&shm->fixed[i]));
+	strbuf_addf(out, "# HELP infra_sse_streams event streams (SSE) open on this host\n"
+			 "# TYPE infra_sse_streams gauge\ninfra_sse_streams %d\n", metrics_streams_open());
 	render_requests(out, route_names, nroutes);
 	render_labelled(out);
 	strbuf_addf(out, "# TYPE infra_metrics_dropped_total counter\ninfra_metrics_dropped_total %lld\n",

@@ -71,6 +71,29 @@ void metrics_gauge(const char *name, const char *labels, int64_t v);
  * the pattern of routing-table row i (n rows). */
 void metrics_render(struct strbuf *out, const char *const *route_names, int nroutes);
 
+/* --- open event streams (SSE), bounded per host ---
+ *
+ * A stream pins a request worker for its whole life, so the number open at
+ * once is bounded across the host's workers. Each open stream holds one
+ * entry naming its worker's pid; the master frees the entries of a worker
+ * it reaps, so a worker killed mid-stream never leaks its place. (Entries
+ * hold pids rather than worker slot numbers: after a reload, a draining
+ * worker and its successor share a slot number.) */
+
+#define METRICS_MAX_STREAMS 256
+
+/* Take a stream place for worker `pid` when fewer than `limit` are taken.
+ * Returns 0, or -1 when the host has `limit` streams open already (or
+ * metrics_init was never called). */
+int metrics_stream_acquire(int pid, int limit);
+
+/* Give back the place of worker `pid` (the worker when its stream ends,
+ * the master when it reaps the worker). */
+void metrics_stream_release(int pid);
+
+/* Streams open on this host now. */
+int metrics_streams_open(void);
+
 /* Seconds since metrics_init() (the master's start). */
 int64_t metrics_uptime_s(void);
 
