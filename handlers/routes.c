@@ -33,6 +33,22 @@ const struct route http_routes[] = {
 	{ "DELETE", "/databases/{id}", "databases:manage", handle_databases_delete, 0 },
 	{ "POST", "/databases/{id}/test", "databases:read", handle_databases_test, 0 },
 	{ "GET", "/databases/{id}/health", "databases:read", handle_databases_health_get, 0 },
+
+	/* migrations (migrations.c, migration_events.c); the fixed paths
+	 * before /migrations/{id} */
+	{ "POST", "/migrations/execute", "migrations:execute", handle_migrations_execute, 0 },
+	{ "GET", "/migrations", "migrations:read", handle_migrations_list, 0 },
+	{ "GET", "/migrations/plan", "migrations:read", handle_migrations_plan, 0 },
+	{ "GET", "/migrations/history", "migrations:read", handle_migrations_history, 0 },
+	{ "POST", "/migrations/validate", "migrations:read", handle_migrations_validate, 0 },
+	{ "POST", "/migrations/repair", "migrations:manage", handle_migrations_repair, 0 },
+	{ "POST", "/migrations/baseline", "migrations:manage", handle_migrations_baseline, 0 },
+	{ "POST", "/migrations/rollback", "migrations:manage", handle_migrations_rollback_body, 0 },
+	{ "GET", "/migrations/{id}", "migrations:read", handle_migrations_get, 0 },
+	{ "GET", "/migrations/{id}/targets", "migrations:read", handle_migrations_targets, 0 },
+	{ "GET", "/migrations/{id}/events", "migrations:read", handle_migrations_events, ROUTE_STREAM },
+	{ "POST", "/migrations/{id}/cancel", "migrations:execute", handle_migrations_cancel, 0 },
+	{ "POST", "/migrations/{id}/rollback", "migrations:manage", handle_migrations_rollback, 0 },
 };
 
 const int http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -37,4 +37,19 @@ int handle_databases_test(struct request *r);
 int handle_databases_test_unsaved(struct request *r);
 int handle_databases_health_get(struct request *r);
 
+/* migrations.c, migration_events.c */
+int handle_migrations_execute(struct request *r);
+int handle_migrations_list(struct request *r);
+int handle_migrations_get(struct request *r);
+int handle_migrations_targets(struct request *r);
+int handle_migrations_events(struct request *r);
+int handle_migrations_cancel(struct request *r);
+int handle_migrations_rollback(struct request *r);
+int handle_migrations_rollback_body(struct request *r);
+int handle_migrations_plan(struct request *r);
+int handle_migrations_history(struct request *r);
+int handle_migrations_validate(struct request *r);
+int handle_migrations_repair(struct request *r);
+int handle_migrations_baseline(struct request *r);
+
 #endif
