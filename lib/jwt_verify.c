@@ -113,18 +113,30 @@ const char *jwt_unverified_issuer(const struct jwt *t)
 	return t->claims ? member_string(t->claims, "iss", &present) : NULL;
 }
 
-/* The numeric claim `name`: 1 and *out when present, 0 when absent, -1
- * when present but not a number. */
-static int numeric_claim(json_object *claims, const char *name, int64_t *out)
+/* Latest NumericDate accepted (9999-12-31T23:59:59Z): anything beyond is
+ * malformed, and time arithmetic can never overflow. */
+#define JWT_MAX_TIME INT64_C(253402300799)
+
+/* The time claim `name`: 1 and *out when present, 0 when absent, -1 when
+ * present but not a number of seconds in 0..JWT_MAX_TIME. */
+static int time_claim(json_object *claims, const char *name, int64_t *out)
 {
 	json_object *v;
+	double d;
 
 	if (!json_object_object_get_ex(claims, name, &v))
 		return 0;
-	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		if (!(d >= 0 && d <= (double)JWT_MAX_TIME))
+			return -1;
+		*out = (int64_t)d;
+	} else {
 		return -1;
-	*out = json_object_get_int64(v);
-	return 1;
+	}
+	return *out >= 0 && *out <= JWT_MAX_TIME ? 1 : -1;
 }
 
 static bool audience_ok(const struct jwt_policy *pol, const char *aud)
@@ -171,9 +183,9 @@ static int check_times(json_object *claims, const struct jwt_policy *pol, int64_
 		       enum auth_reason *why)
 {
 	int64_t exp = 0, nbf = 0, iat = 0;
-	int has_exp = numeric_claim(claims, "exp", &exp);
-	int has_nbf = numeric_claim(claims, "nbf", &nbf);
-	int has_iat = numeric_claim(claims, "iat", &iat);
+	int has_exp = time_claim(claims, "exp", &exp);
+	int has_nbf = time_claim(claims, "nbf", &nbf);
+	int has_iat = time_claim(claims, "iat", &iat);
 
 	if (has_exp < 0 || has_nbf < 0 || has_iat < 0)
 		return refuse(why, AUTH_R_MALFORMED);

@@ -2,6 +2,7 @@
  * misdirected token jwt_parse/jwt_verify must refuse, with its reason, and
  * the libjwt 1.10.2 traps shown to exist before they are shown closed. */
 #include <jwt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,20 @@ static void test_required_claims(void)
 
 		json_object_object_add(c, "exp", json_object_new_string("tomorrow"));
 		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
+		/* Times far past any calendar (or negative) are malformed too,
+		 * never an overflow. */
+		c = authtest_claims(NOW, 300, NULL);
+		json_object_object_add(c, "exp", json_object_new_int64(INT64_MAX));
+		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
+		c = authtest_claims(NOW, 300, NULL);
+		json_object_object_add(c, "exp", json_object_new_double(1e300));
+		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
+		c = authtest_claims(NOW, 300, NULL);
+		json_object_object_add(c, "nbf", json_object_new_int64(-5));
+		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
+		c = authtest_claims(NOW, 300, NULL);
+		json_object_object_add(c, "exp", json_object_new_double((double)NOW + 300.5));
+		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
 	}
 }
 
