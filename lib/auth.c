@@ -40,7 +40,7 @@ struct auth {
 	struct jwk emergency_key;		/* loaded when enabled */
 	struct jwt_policy emergency_policy;
 
-	char *role_seed;			/* ROLE_BINDINGS */
+	struct role_bindings seed;		/* ROLE_BINDINGS, parsed */
 	bool seeded;
 	struct role_bindings bindings;
 	bool bindings_loaded;
@@ -75,7 +75,9 @@ static int split_audiences(struct auth *a, const char *list, struct infra_error 
 			if (a->naudiences == AUTH_MAX_AUDIENCES)
 				return infra_fail(err, INFRA_EINVAL, "JWT_AUDIENCES: more than %d audiences",
 						  AUTH_MAX_AUDIENCES);
-			a->audiences[a->naudiences++] = strndup(s, len);
+			if ((a->audiences[a->naudiences] = strndup(s, len)) == NULL)
+				return infra_fail(err, INFRA_EINTERNAL, "out of memory");
+			a->naudiences++;
 		}
 		s = end ? end + 1 : s + strlen(s);
 	}
@@ -92,7 +94,6 @@ struct auth *auth_new(const struct config *cfg, struct db *db, struct cache *cac
 		.ca_file = cfg->jwks_ca_file,
 		.refresh_min_interval_s = cfg->jwks_refresh_min_interval_s,
 	};
-	struct role_bindings check;
 	struct infra_error ignored;
 	int workers = cfg->workers > 0 ? cfg->workers : 1;
 
@@ -103,6 +104,7 @@ struct auth *auth_new(const struct config *cfg, struct db *db, struct cache *cac
 	a->db = db;
 	a->cache = cache;
 	auth_gen_init(&a->gen, cache, db);
+	role_bindings_init(&a->seed);
 	role_bindings_init(&a->bindings);
 	if (split_audiences(a, cfg->jwt_audiences, err) != 0)
 		goto fail;
@@ -119,8 +121,10 @@ struct auth *auth_new(const struct config *cfg, struct db *db, struct cache *cac
 	a->emergency_policy.issuer = a->emergency_issuer;
 	a->emergency_policy.max_lifetime_s = cfg->emergency_max_ttl_s;
 	if (a->emergency_enabled) {
-		if (a->emergency_issuer == NULL) {
-			infra_fail(err, INFRA_EINVAL, "EMERGENCY_ENABLED needs EMERGENCY_ISSUER");
+		if (a->emergency_issuer == NULL ||
+		    (a->issuer != NULL && strcmp(a->issuer, a->emergency_issuer) == 0)) {
+			infra_fail(err, INFRA_EINVAL, "EMERGENCY_ENABLED needs an EMERGENCY_ISSUER "
+				   "other than JWT_ISSUER");
 			goto fail;
 		}
 		if (jwk_from_pem_file(&a->emergency_key, "emergency",
@@ -130,10 +134,8 @@ struct auth *auth_new(const struct config *cfg, struct db *db, struct cache *cac
 	}
 
 	/* A bad seed is a configuration error now, not at the first request. */
-	if (role_bindings_parse(&check, cfg->role_bindings, err) != 0)
+	if (role_bindings_parse(&a->seed, cfg->role_bindings, err) != 0)
 		goto fail;
-	role_bindings_release(&check);
-	a->role_seed = strdup(cfg->role_bindings ? cfg->role_bindings : "");
 
 	a->lockout.threshold = cfg->auth_fail_threshold;
 	a->lockout.window_s = cfg->auth_fail_window_s;
@@ -144,7 +146,7 @@ struct auth *auth_new(const struct config *cfg, struct db *db, struct cache *cac
 
 	a->principals = auth_cache_new(cache, AUTH_LOCAL_CACHE_SLOTS);
 	a->jwks = jwks_new(&jo, cache);
-	if (a->principals == NULL || a->jwks == NULL || a->role_seed == NULL) {
+	if (a->principals == NULL || a->jwks == NULL) {
 		infra_fail(err, INFRA_EINTERNAL, "out of memory");
 		goto fail;
 	}
@@ -167,7 +169,7 @@ void auth_free(struct auth *a)
 		free(a->audiences[i]);
 	free(a->emergency_issuer);
 	jwk_release(&a->emergency_key);
-	free(a->role_seed);
+	role_bindings_release(&a->seed);
 	role_bindings_release(&a->bindings);
 	free(a);
 }
@@ -178,7 +180,7 @@ static int ensure_bindings(struct auth *a, struct infra_error *err)
 	if (!a->seeded) {
 		uint64_t generation;
 
-		if (role_bindings_seed(a->db, a->role_seed, &generation, err) != 0)
+		if (role_bindings_seed(a->db, &a->seed, &generation, err) != 0)
 			return -1;
 		a->seeded = true;
 		if (generation != 0)

@@ -209,27 +209,24 @@ static void perm_words(struct strbuf *sb, uint32_t set)
 	}
 }
 
-int role_bindings_seed(struct db *db, const char *spec, uint64_t *generation,
+int role_bindings_seed(struct db *db, const struct role_bindings *seed, uint64_t *generation,
 		       struct infra_error *err)
 {
-	struct role_bindings seed;
 	struct strbuf words = STRBUF_INIT;
 	int inserted = 0;
 
 	*generation = 0;
-	if (role_bindings_parse(&seed, spec, err) != 0)
-		return -1;
-	if (seed.n == 0)
+	if (seed->n == 0)
 		return 0;
 	if (db_begin(db, err) != 0)
 		goto fail;
-	for (size_t i = 0; i < seed.n; i++) {
+	for (size_t i = 0; i < seed->n; i++) {
 		const char *params[2];
 		PGresult *res;
 
 		strbuf_reset(&words);
-		perm_words(&words, seed.items[i].permissions);
-		params[0] = seed.items[i].role;
+		perm_words(&words, seed->items[i].permissions);
+		params[0] = seed->items[i].role;
 		params[1] = words.buf;
 		res = db_exec(db, err,
 			      "INSERT INTO role_bindings (role, permissions, updated_by) "
@@ -247,14 +244,12 @@ int role_bindings_seed(struct db *db, const char *spec, uint64_t *generation,
 	if (inserted > 0)
 		log_info("seeded %d role binding(s) from ROLE_BINDINGS", inserted);
 	strbuf_release(&words);
-	role_bindings_release(&seed);
 	return 0;
 rollback:
 	db_rollback(db);
 fail:
 	*generation = 0;
 	strbuf_release(&words);
-	role_bindings_release(&seed);
 	return -1;
 }
 

@@ -55,11 +55,11 @@ int role_bindings_permissions_from_json(json_object *array, uint32_t *out,
 uint32_t role_bindings_resolve(const struct role_bindings *rb, const char *const *roles,
 			       size_t nroles);
 
-/* Insert the bindings of `spec` for roles the table lacks (a role an
- * administrator changed is never overwritten). When a row was added the
- * generation is bumped in the same transaction and returned in
- * *generation; otherwise *generation is 0. Returns 0 or -1. */
-int role_bindings_seed(struct db *db, const char *spec, uint64_t *generation,
+/* Insert the bindings of `seed` (parsed from ROLE_BINDINGS) for roles the
+ * table lacks (a role an administrator changed is never overwritten). When
+ * a row was added the generation is bumped in the same transaction and
+ * returned in *generation; otherwise *generation is 0. Returns 0 or -1. */
+int role_bindings_seed(struct db *db, const struct role_bindings *seed, uint64_t *generation,
 		       struct infra_error *err);
 
 /* Load every binding from the database into `rb` (initialised; released

@@ -557,6 +557,9 @@ static void test_no_keys_is_unavailable(void)
 	config_for(&cfg, true);
 	cfg.emergency_public_key_file = "/nonexistent/key.pem";
 	CU_ASSERT_PTR_NULL(auth_new(&cfg, &db, mc, &err));
+	config_for(&cfg, true);
+	cfg.emergency_issuer = AUTHTEST_ISSUER;	/* break-glass must be told apart */
+	CU_ASSERT_PTR_NULL(auth_new(&cfg, &db, mc, &err));
 	auth_free(a);
 	cache_free(mc);
 	db_release(&db);
