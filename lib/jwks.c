@@ -148,8 +148,10 @@ static int adopt(struct jwks *j, const char *doc, size_t len, int64_t fetched_at
 	return 0;
 }
 
-/* Adopt memcached's copy when it differs from ours, and take its fetch
- * time when it is newer. Returns 1 when a new document was adopted. */
+/* Adopt memcached's copy when it is another document fetched no earlier
+ * than ours (never go back to an older one), and take its fetch time when
+ * it is the same document fetched again. Returns 1 when a document was
+ * adopted. */
 static int from_memcached(struct jwks *j)
 {
 	size_t len;
@@ -164,10 +166,12 @@ static int from_memcached(struct jwks *j)
 	if (nl != NULL && end == nl) {
 		size_t doclen = len - (size_t)(nl + 1 - v);
 
-		if (j->url_doc == NULL || strlen(j->url_doc) != doclen ||
-		    memcmp(j->url_doc, nl + 1, doclen) != 0)
+		bool same = j->url_doc != NULL && strlen(j->url_doc) == doclen &&
+			    memcmp(j->url_doc, nl + 1, doclen) == 0;
+
+		if (!same && fetched_at >= j->url_fetched_at)
 			adopted = adopt(j, nl + 1, doclen, fetched_at, "memcached") == 0;
-		else if (fetched_at > j->url_fetched_at)
+		else if (same && fetched_at > j->url_fetched_at)
 			j->url_fetched_at = fetched_at;
 	}
 	free(v);
