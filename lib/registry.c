@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64url.h"
 #include "log.h"
 #include "outbox.h"
+#include "page_cursor.h"
 #include "registry.h"
 #include "strbuf.h"
 
@@ -262,45 +262,6 @@ int registry_get(struct db *db, const char *id, const char *scope,
 
 /* --- list --- */
 
-/* A cursor is base64url("<created_at µs>.<id>") of the page's last row. */
-static void cursor_encode(char *out, size_t outlen, const struct registry_database *d)
-{
-	char raw[64];
-	int n = snprintf(raw, sizeof(raw), "%lld.%s", (long long)d->created_at_us, d->id);
-
-	if (n > 0 && BASE64URL_ENCODED_SIZE((size_t)n) <= outlen)
-		base64url_encode(out, raw, (size_t)n);
-	else
-		out[0] = '\0';
-}
-
-static int cursor_decode(const char *cursor, char micros[24], char id[UUID_STR_LEN])
-{
-	unsigned char raw[64];
-	size_t len = strlen(cursor);
-	long n;
-	const char *dot;
-	size_t mlen;
-
-	if (len == 0 || len > 80)
-		return -1;
-	n = base64url_decode(raw, cursor, len);
-	if (n <= 0 || (size_t)n >= sizeof(raw))
-		return -1;
-	raw[n] = '\0';
-	dot = strchr((const char *)raw, '.');
-	if (dot == NULL)
-		return -1;
-	mlen = (size_t)(dot - (const char *)raw);
-	if (mlen == 0 || mlen > 20 || strspn((const char *)raw, "0123456789") != mlen ||
-	    !uuid_is_valid(dot + 1))
-		return -1;
-	memcpy(micros, raw, mlen);
-	micros[mlen] = '\0';
-	memcpy(id, dot + 1, UUID_STR_LEN);
-	return 0;
-}
-
 /* "%<q>%" with LIKE's metacharacters escaped (ESCAPE '\'). */
 static char *like_pattern(const char *q)
 {
@@ -348,7 +309,7 @@ static PGresult *exec_prepared(struct db *db, const char *name, const char *sql,
 int registry_list(struct db *db, const struct registry_filter *f,
 		  struct registry_rows *out, struct infra_error *err)
 {
-	char micros[24], cursor_id[UUID_STR_LEN], limit[16];
+	char micros[PAGE_CURSOR_MICROS_MAX], cursor_id[UUID_STR_LEN], limit[16];
 	const char *params[9];
 	char *pattern = NULL;
 	PGresult *res;
@@ -356,7 +317,7 @@ int registry_list(struct db *db, const struct registry_filter *f,
 
 	registry_rows_init(out);
 	if (f->cursor != NULL && f->cursor[0] != '\0' &&
-	    cursor_decode(f->cursor, micros, cursor_id) != 0)
+	    page_cursor_decode(f->cursor, micros, cursor_id) != 0)
 		return infra_fail_field(err, "cursor", "is not a cursor this API returned");
 	if (f->q != NULL && f->q[0] != '\0')
 		pattern = like_pattern(f->q);
@@ -394,8 +355,12 @@ int registry_list(struct db *db, const struct registry_filter *f,
 		return -1;
 	}
 	if (out->n > f->limit) {
+		const struct registry_database *last = &out->items[f->limit - 1];
+		char us[PAGE_CURSOR_MICROS_MAX];
+
 		out->n = f->limit;
-		cursor_encode(out->next_cursor, sizeof(out->next_cursor), &out->items[out->n - 1]);
+		snprintf(us, sizeof(us), "%lld", (long long)last->created_at_us);
+		page_cursor_encode(out->next_cursor, sizeof(out->next_cursor), us, last->id);
 	}
 	return 0;
 }

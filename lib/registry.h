@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "error.h"
+#include "page_cursor.h"
 #include "pgprobe.h"
 #include "uuid.h"
 
@@ -117,7 +118,7 @@ struct registry_rows {
 	struct registry_database *items;
 	int n;
 	long long total;		/* a list: rows matching the filters */
-	char next_cursor[96];		/* a list: "" on the last page */
+	char next_cursor[PAGE_CURSOR_MAX];	/* a list: "" on the last page */
 };
 
 void registry_rows_init(struct registry_rows *rows);
