@@ -262,6 +262,12 @@ static bool still_trusted(const struct auth *a, const struct principal *p)
 	return trusted != NULL && p->issuer != NULL && strcmp(trusted, p->issuer) == 0;
 }
 
+static const char *const cache_labels[] = {
+	[AUTH_CACHE_MISS] = "result=\"miss\"",
+	[AUTH_CACHE_LOCAL] = "result=\"local\"",
+	[AUTH_CACHE_SHARED] = "result=\"memcached\"",
+};
+
 /* The common path of auth_authenticate and auth_check_token. `ip` (may be
  * NULL) is checked for a lock-out before any verification work. */
 static int authenticate_token(struct auth *a, const char *token, const char *ip,
@@ -272,6 +278,7 @@ static int authenticate_token(struct auth *a, const char *token, const char *ip,
 	struct infra_error err;
 	int64_t now = time_wall_s(), until;
 	size_t len = strnlen(token, JWT_MAX_TOKEN + 1);
+	enum auth_cache_result cached;
 	int revoked;
 
 	principal_init(out);
@@ -285,11 +292,14 @@ static int authenticate_token(struct auth *a, const char *token, const char *ip,
 		return refuse(why, AUTH_R_UNAVAILABLE);
 	auth_cache_hash(token, len, hash);
 	auth_gen_tag(&a->gen, tag);
-	if (auth_cache_get(a->principals, hash, tag, now, out)) {
-		if (still_trusted(a, out))
-			return 0;
+	cached = auth_cache_get(a->principals, hash, tag, now, out);
+	if (cached != AUTH_CACHE_MISS && !still_trusted(a, out)) {
 		principal_release(out);	/* configuration changed: verify again */
+		cached = AUTH_CACHE_MISS;
 	}
+	metrics_count("infra_auth_principal_cache_total", cache_labels[cached], 1);
+	if (cached != AUTH_CACHE_MISS)
+		return 0;
 	if (ip != NULL && (why->retry_after_s = lockout_remaining(a->cache, ip)) > 0)
 		return refuse(why, AUTH_R_LOCKED_OUT);
 	if (verify(a, token, now, out, why) != 0)

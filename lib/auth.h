@@ -11,7 +11,8 @@
  * is counted in infra_auth_failures_total{reason=…}, counted against the
  * client address (lockout.h) and audited within a per-process budget;
  * every break-glass use is audited and counted in
- * infra_auth_emergency_total.
+ * infra_auth_emergency_total; where each principal came from is counted in
+ * infra_auth_principal_cache_total{result="local"|"memcached"|"miss"}.
  *
  * One struct auth per process, created after fork, used by one thread. */
 #ifndef INFRA_AUTH_H

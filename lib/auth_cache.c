@@ -86,8 +86,9 @@ static void keep_local(struct auth_cache *ac, const unsigned char *hash, const c
 	principal_copy(&s->p, p);
 }
 
-int auth_cache_get(struct auth_cache *ac, const unsigned char hash[AUTH_TOKEN_HASH_LEN],
-		   const char *tag, int64_t now, struct principal *out)
+enum auth_cache_result auth_cache_get(struct auth_cache *ac,
+				      const unsigned char hash[AUTH_TOKEN_HASH_LEN],
+				      const char *tag, int64_t now, struct principal *out)
 {
 	struct slot *s = slot_of(ac, hash);
 	char key[CACHE_KEY_MAX], *v;
@@ -97,20 +98,20 @@ int auth_cache_get(struct auth_cache *ac, const unsigned char hash[AUTH_TOKEN_HA
 	if (s->used && now < s->until && memcmp(s->hash, hash, AUTH_TOKEN_HASH_LEN) == 0 &&
 	    strcmp(s->tag, tag) == 0) {
 		principal_copy(out, &s->p);
-		return 1;
+		return AUTH_CACHE_LOCAL;
 	}
 	mc_key(key, hash, tag);
 	v = cache_get(ac->mc, key, &len);
 	if (v == NULL)
-		return 0;
+		return AUTH_CACHE_MISS;
 	if (principal_deserialize(out, v, len, &until) != 0 || now >= until) {
 		free(v);
 		principal_release(out);
-		return 0;
+		return AUTH_CACHE_MISS;
 	}
 	free(v);
 	keep_local(ac, hash, tag, out, until);
-	return 1;
+	return AUTH_CACHE_SHARED;
 }
 
 void auth_cache_put(struct auth_cache *ac, const unsigned char hash[AUTH_TOKEN_HASH_LEN],

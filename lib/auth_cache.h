@@ -32,10 +32,14 @@ void auth_cache_free(struct auth_cache *ac);
 void auth_cache_hash(const char *token, size_t len, unsigned char out[AUTH_TOKEN_HASH_LEN]);
 
 /* Look the token up under `tag` at time `now` (seconds): locally, then in
- * memcached (a memcached hit is kept locally). Returns 1 with a copy in
- * `out` (initialised; the caller releases it), or 0. */
-int auth_cache_get(struct auth_cache *ac, const unsigned char hash[AUTH_TOKEN_HASH_LEN],
-		   const char *tag, int64_t now, struct principal *out);
+ * memcached (a memcached hit is kept locally). Returns AUTH_CACHE_LOCAL or
+ * AUTH_CACHE_SHARED with a copy in `out` (initialised; the caller releases
+ * it), or AUTH_CACHE_MISS. */
+enum auth_cache_result { AUTH_CACHE_MISS = 0, AUTH_CACHE_LOCAL, AUTH_CACHE_SHARED };
+
+enum auth_cache_result auth_cache_get(struct auth_cache *ac,
+				      const unsigned char hash[AUTH_TOKEN_HASH_LEN],
+				      const char *tag, int64_t now, struct principal *out);
 
 /* File `p` under the token and `tag` until `until` (seconds; nothing is
  * stored when that is not after `now`). */

@@ -181,12 +181,28 @@ static void test_authenticate(void)
 	principal_release(&p);
 	CU_ASSERT_EQUAL(sql_count("SELECT count(*) FROM infra.role_bindings "
 				  "WHERE role IN ('platform-operator', 'auditor')"), 2);
+	/* (Seeding bumped the generation after that first answer was cached:
+	 * this one is cached under the current generation.) */
+	CU_ASSERT_EQUAL(authenticate(&w, token, "10.0.0.1", &p, NULL), AUTH_OK);
+	principal_release(&p);
 	/* The principal is cached: a change behind the API's back (no
 	 * generation bump) is not seen... */
 	sql("UPDATE infra.role_bindings SET permissions = '{}' WHERE role = 'platform-operator'");
 	CU_ASSERT_EQUAL(authenticate(&w, token, "10.0.0.1", &p, NULL), AUTH_OK);
 	CU_ASSERT(principal_has(&p, "databases:read"));
 	principal_release(&p);
+	CU_ASSERT(metrics_show("infra_auth_principal_cache_total{result=\"local\"}"));
+	/* Another worker finds it in memcached. */
+	{
+		struct worker other;
+
+		worker_start(&other, false);
+		CU_ASSERT_EQUAL(authenticate(&other, token, "10.0.0.1", &p, NULL), AUTH_OK);
+		CU_ASSERT(principal_has(&p, "databases:read"));
+		principal_release(&p);
+		CU_ASSERT(metrics_show("infra_auth_principal_cache_total{result=\"memcached\"} 1"));
+		worker_stop(&other);
+	}
 	/* ...while the same change through the API is. */
 	{
 		json_object *perms = json_tokener_parse("[\"databases:read\",\"tenants:read\"]");
