@@ -8,6 +8,7 @@
 #include "app.h"
 #include "http.h"
 #include "metrics.h"
+#include "probe.h"
 #include "routes.h"
 #include "timeutil.h"
 
@@ -50,6 +51,24 @@ static void check_jwks(struct app *app, struct check_result *out)
 			 st.has_url && !st.last_fetch_ok ? " (last good set; the JWKS URL is unreachable)" : "");
 }
 
+/* The managed fleet, from the probes' latest results: unhealthy while a
+ * database's circuit is open. */
+static void check_targets(struct app *app, struct check_result *out)
+{
+	struct probe_fleet fleet;
+	struct infra_error err;
+
+	if (probe_fleet_summary(&app->db, &fleet, &err) != 0) {
+		out->healthy = false;
+		snprintf(out->message, sizeof(out->message), "fleet unknown: %.140s", err.message);
+		return;
+	}
+	out->healthy = fleet.circuits_open == 0;
+	snprintf(out->message, sizeof(out->message),
+		 "%ld databases: %ld healthy, %ld unhealthy, %ld unchecked, %ld circuits open",
+		 fleet.total, fleet.healthy, fleet.unhealthy, fleet.unknown, fleet.circuits_open);
+}
+
 static void check_processes(struct check_result *out, const char *what, int64_t alive, int want)
 {
 	out->healthy = alive >= want;
@@ -77,6 +96,7 @@ static const struct service_check {
 	{ "jwks", check_jwks, true },
 	{ "workers", check_workers, false },
 	{ "runners", check_runners, false },
+	{ "targets", check_targets, false },
 };
 
 #define NCHECKS (sizeof(service_checks) / sizeof(service_checks[0]))

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "log.h"
 
 enum setting_type { SET_STRING, SET_INT, SET_BOOL };
@@ -29,6 +30,7 @@ enum setting_check {
 	CHECK_READABLE,		/* a file we can read */
 	CHECK_NAME,		/* a short printable name */
 	CHECK_FILE_MODE,	/* octal permission bits, e.g. 0660 */
+	CHECK_KEYRING,		/* kid:base64(32 bytes),… (lib/crypto.h) */
 };
 
 struct setting {
@@ -117,7 +119,7 @@ static const struct setting settings[] = {
 	{ "AUDIT_AUTH_FAILURES_PER_MIN", SET_INT, S(audit_auth_failures_per_min), "60", 0, 100000, CHECK_NONE, false, false,
 	  "authentication failures written to the audit log per minute per host" },
 	/* credentials */
-	{ "ENCRYPTION_KEYS", SET_STRING, S(encryption_keys), "", 0, 0, CHECK_NONE, true, false,
+	{ "ENCRYPTION_KEYS", SET_STRING, S(encryption_keys), "", 0, 0, CHECK_KEYRING, true, false,
 	  "key ring for stored passwords: kid:base64(32 bytes),…; the first encrypts" },
 	/* migrations */
 	{ "MIGRATIONS_ROOT", SET_STRING, S(migrations_root), "migrations", 0, 0, CHECK_NONE, false, false,
@@ -356,6 +358,18 @@ static const char *check_string(const struct setting *s, const char *v)
 		return v[0] == '\0' || access(v, R_OK) == 0 ? NULL : "a readable file";
 	case CHECK_NAME:
 		return NULL;
+	case CHECK_KEYRING: {
+		struct crypto_keyring ring;
+		struct infra_error err;
+		int ok;
+
+		if (v[0] == '\0')
+			return NULL;
+		ok = crypto_keyring_parse(&ring, v, &err) == 0;
+		if (ok)
+			crypto_keyring_release(&ring);
+		return ok ? NULL : "kid:base64 entries of 32-byte keys, separated by commas";
+	}
 	case CHECK_FILE_MODE:
 		return strlen(v) >= 3 && strlen(v) <= 4 && strspn(v, "01234567") == strlen(v)
 			? NULL : "octal permission bits such as 0660";

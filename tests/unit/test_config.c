@@ -140,6 +140,24 @@ static void test_secrets_masked(void)
 	unsetenv("INFRA_ENCRYPTION_KEYS");
 }
 
+static void test_keyring_checked(void)
+{
+	struct config cfg;
+	char *problems = NULL;
+
+	set_required();
+	setenv("INFRA_ENCRYPTION_KEYS", "k1:bm90IDMyIGJ5dGVz", 1);	/* "not 32 bytes" */
+	CU_ASSERT_EQUAL(config_load(&cfg, NULL, CONFIG_FOR_DAEMON, &problems), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(problems);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "'ENCRYPTION_KEYS'"));
+	CU_ASSERT_PTR_NULL(strstr(problems, "bm90IDMy"));
+	free(problems);
+	setenv("INFRA_ENCRYPTION_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", 1);
+	CU_ASSERT_EQUAL(config_load(&cfg, NULL, CONFIG_FOR_DAEMON, &problems), 0);
+	config_release(&cfg);
+	unsetenv("INFRA_ENCRYPTION_KEYS");
+}
+
 static CU_TestInfo tests[] = {
 	{ "defaults", test_defaults },
 	{ "required settings", test_missing_required },
@@ -147,6 +165,7 @@ static CU_TestInfo tests[] = {
 	{ "every problem reported with its origin", test_every_problem_reported },
 	{ "unreadable file", test_unreadable_file },
 	{ "secrets masked", test_secrets_masked },
+	{ "the key ring is checked, never echoed", test_keyring_checked },
 	CU_TEST_INFO_NULL,
 };
 
