@@ -365,9 +365,9 @@ static const char *check_string(const struct setting *s, const char *v)
 
 		if (v[0] == '\0')
 			return NULL;
+		crypto_keyring_init(&ring);
 		ok = crypto_keyring_parse(&ring, v, &err) == 0;
-		if (ok)
-			crypto_keyring_release(&ring);
+		crypto_keyring_release(&ring);
 		return ok ? NULL : "kid:base64 entries of 32-byte keys, separated by commas";
 	}
 	case CHECK_FILE_MODE:
