@@ -10,7 +10,7 @@
 void db_init(struct db *db, const char *conninfo, int connect_timeout_s,
 	     int statement_timeout_ms, const char *application_name)
 {
-	db->conn = NULL;
+	memset(db, 0, sizeof(*db));
 	db->conninfo = strdup(conninfo ? conninfo : "");
 	db->connect_timeout_s = connect_timeout_s;
 	db->statement_timeout_ms = statement_timeout_ms;
@@ -61,6 +61,7 @@ int db_connect(struct db *db, struct infra_error *err)
 		db->conn = NULL;
 		return infra_fail(err, INFRA_EUNAVAIL, "control database unavailable");
 	}
+	db->generation++;
 	return 0;
 }
 
@@ -128,6 +129,48 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		infra_fail(err, INFRA_EINTERNAL, "internal error");
 	PQclear(res);
 	return NULL;
+}
+
+/* The slot of prepared statement `name`, claiming a free one; NULL when
+ * every slot is taken by other names. */
+static struct db_prepared *prepared_slot(struct db *db, const char *name)
+{
+	for (int i = 0; i < DB_MAX_PREPARED; i++) {
+		if (db->prepared[i].name == NULL)
+			db->prepared[i].name = name;
+		if (strcmp(db->prepared[i].name, name) == 0)
+			return &db->prepared[i];
+	}
+	return NULL;
+}
+
+PGresult *db_exec_prepared(struct db *db, struct infra_error *err, const char *name,
+			   const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+	struct db_prepared *slot;
+
+	if (db_connect(db, err) != 0)
+		return NULL;
+	slot = prepared_slot(db, name);
+	if (slot == NULL)
+		return db_exec(db, err, sql, nparams, params);
+	if (slot->generation != db->generation) {
+		res = PQprepare(db->conn, name, sql, nparams, NULL);
+		st = PQresultStatus(res);
+		PQclear(res);
+		if (st != PGRES_COMMAND_OK)
+			return db_exec(db, err, sql, nparams, params);
+		slot->generation = db->generation;
+	}
+	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	PQclear(res);
+	slot->generation = 0;
+	return db_exec(db, err, sql, nparams, params);
 }
 
 int db_exec_command(struct db *db, struct infra_error *err, const char *sql,

@@ -10,8 +10,17 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
+
+#define DB_MAX_PREPARED 16
+
+/* A statement prepared on one of the connections of a struct db. */
+struct db_prepared {
+	const char *name;	/* static */
+	uint64_t generation;	/* the connection it was prepared on */
+};
 
 struct db {
 	PGconn *conn;
@@ -19,6 +28,8 @@ struct db {
 	int connect_timeout_s;
 	int statement_timeout_ms;
 	char application_name[64];
+	uint64_t generation;	/* +1 for every new connection */
+	struct db_prepared prepared[DB_MAX_PREPARED];
 };
 
 /* Prepare `db`; does not connect (the first statement does). Copies
@@ -39,6 +50,14 @@ void db_release(struct db *db);
  * INFRA_EINTERNAL otherwise. */
 PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		  int nparams, const char *const *params);
+
+/* As db_exec, for a hot statement worth preparing once per connection
+ * (planning can cost as much as running). `name` must be a static string
+ * naming this `sql` only. Any trouble preparing or running it falls back
+ * to db_exec, which reconnects and reports errors its way. At most
+ * DB_MAX_PREPARED names per process; beyond that it is plain db_exec. */
+PGresult *db_exec_prepared(struct db *db, struct infra_error *err, const char *name,
+			   const char *sql, int nparams, const char *const *params);
 
 /* As db_exec for statements whose result is not needed. Returns 0 or -1. */
 int db_exec_command(struct db *db, struct infra_error *err, const char *sql,

@@ -277,35 +277,6 @@ static char *like_pattern(const char *q)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* Run a hot read prepared once per connection: on a registry of a few
- * thousand rows, planning the list query costs as much as running it. Any
- * trouble (not prepared on this connection, connection lost, an error)
- * falls back to db_exec, which reconnects and reports errors its way. */
-static PGresult *exec_prepared(struct db *db, const char *name, const char *sql,
-			       int nparams, const char *const *params, struct infra_error *err)
-{
-	static PGconn *prepared_on;	/* one statement per process: this one */
-	PGresult *res;
-
-	if (db_connect(db, err) != 0)
-		return NULL;
-	if (prepared_on != db->conn) {
-		res = PQprepare(db->conn, name, sql, nparams, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			PQclear(res);
-			return db_exec(db, err, sql, nparams, params);
-		}
-		PQclear(res);
-		prepared_on = db->conn;
-	}
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
-	PQclear(res);
-	prepared_on = NULL;
-	return db_exec(db, err, sql, nparams, params);
-}
-
 int registry_list(struct db *db, const struct registry_filter *f,
 		  struct registry_rows *out, struct infra_error *err)
 {
@@ -337,13 +308,15 @@ int registry_list(struct db *db, const struct registry_filter *f,
 	"AND ($5::text IS NULL OR d.name ILIKE $5 ESCAPE '\\')"
 	/* One round trip: the count, and the page beside it (an empty page
 	 * still yields the count's row, with NULL columns). */
-	res = exec_prepared(db, "registry_list",
+	/* Prepared once per connection: on a registry of a few thousand rows,
+	 * planning this query costs as much as running it. */
+	res = db_exec_prepared(db, err, "registry_list",
 		      "SELECT c.total, p.* FROM (SELECT count(*) AS total FROM databases d WHERE "
 		      FILTERS ") c LEFT JOIN LATERAL (SELECT " COLUMNS " FROM databases d WHERE "
 		      FILTERS " AND ($6::bigint IS NULL OR (d.created_at, d.id) > "
 		      "('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::uuid)) "
 		      "ORDER BY d.created_at, d.id LIMIT $8::int) p ON true",
-		      8, params, err);
+		      8, params);
 #undef FILTERS
 	free(pattern);
 	if (res == NULL)
