@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "http.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,15 +17,25 @@
 #include "proctitle.h"
 
 static const char infrad_usage[] =
-	"usage: infrad [-c FILE] [-t] [-v]\n"
+	"usage: infrad [-c FILE] [-t] [-r] [-v]\n"
 	"\n"
 	"  -c FILE  read settings from FILE (NAME = value lines); INFRA_<NAME>\n"
 	"           environment variables override it (default: $INFRA_CONFIG)\n"
 	"  -t       check the configuration and exit: 0 when valid\n"
+	"  -r       print the routing table (method, path, permission) and exit\n"
 	"  -v       print the version and exit\n"
 	"\n"
 	"Signals: SIGHUP reloads the configuration and replaces every process;\n"
 	"SIGTERM, SIGQUIT and SIGINT drain and exit.\n";
+
+/* One line per route: method, pattern, permission ("-" when public, "*"
+ * for any valid token), tab-separated: what docs/ is checked against. */
+static void print_routes(void)
+{
+	for (int i = 0; i < http_nroutes; i++)
+		printf("%s\t%s\t%s\n", http_routes[i].method, http_routes[i].pattern,
+		       http_routes[i].permission ? http_routes[i].permission : "-");
+}
 
 static int write_pid_file(const char *path)
 {
@@ -71,7 +82,7 @@ int main(int argc, char **argv)
 	enum log_level level;
 	int check_only = 0, opt, fd, status;
 
-	while ((opt = getopt(argc, argv, "c:tvh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:trvh")) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
@@ -79,6 +90,9 @@ int main(int argc, char **argv)
 		case 't':
 			check_only = 1;
 			break;
+		case 'r':
+			print_routes();
+			return 0;
 		case 'v':
 			printf("infrad %s (%s)\n", INFRA_VERSION, INFRA_BUILD);
 			return 0;
