@@ -31,7 +31,7 @@ struct jwks {
 	int64_t fetched_ms;		/* last fetch attempt of this process; 0: none */
 	char doc_key[CACHE_KEY_MAX];	/* memcached: "<fetched_at>\n<document>" */
 	char lock_key[CACHE_KEY_MAX];	/* memcached: held while one host fetches */
-	struct jwks_status st;
+	struct jwks_status st;		/* nkeys and ready filled by jwks_status */
 };
 
 static char *dup_opt(const char *s)
@@ -292,12 +292,6 @@ static void refresh_url(struct jwks *j)
 	fetch(j);		/* the lock is ours, or memcached is down (local limit only) */
 }
 
-static void update_status(struct jwks *j)
-{
-	j->st.nkeys = j->file_keys.n + j->url_keys.n;
-	j->st.ready = j->st.nkeys > 0;
-}
-
 int jwks_load(struct jwks *j, struct infra_error *err)
 {
 	if (j->file != NULL)
@@ -305,8 +299,7 @@ int jwks_load(struct jwks *j, struct infra_error *err)
 	if (j->url != NULL && !from_memcached(j))
 		fetch(j);	/* at start a process fetches whatever the lock says */
 	j->checked_ms = time_mono_ms();
-	update_status(j);
-	if (!j->st.ready)
+	if (j->file_keys.n + j->url_keys.n == 0)
 		return infra_fail(err, INFRA_EUNAVAIL, "no signature keys available");
 	return 0;
 }
@@ -333,7 +326,6 @@ const struct jwk *jwks_find(struct jwks *j, const char *kid)
 		read_file(j, false);
 	if (j->url != NULL)
 		refresh_url(j);
-	update_status(j);
 	return lookup(j, kid);
 }
 
