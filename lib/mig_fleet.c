@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mig_alloc.h"
 #include "mig_task.h"
 #include "timeutil.h"
 
@@ -445,15 +446,6 @@ static void fleet_release(struct fleet *f)
 	free(f->fd_session);
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	    const struct mig_target *targets, size_t n, struct mig_outcome *outcomes,
 	    struct infra_error *err)
@@ -482,12 +474,12 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 		f.shared.cwd[0] = '\0';
 	f.rng = (uint64_t)time_mono_us() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9E3779B97F4A7C15);
 	f.nsessions = opts->parallel < (int)n ? opts->parallel : (int)n;
-	f.sessions = xcalloc((size_t)f.nsessions, sizeof(*f.sessions));
-	f.bound = xcalloc((size_t)f.nsessions, sizeof(*f.bound));
-	f.fds = xcalloc((size_t)f.nsessions, sizeof(*f.fds));
-	f.fd_session = xcalloc((size_t)f.nsessions, sizeof(*f.fd_session));
-	f.tasks = xcalloc(n, sizeof(*f.tasks));
-	f.queue = xcalloc(n, sizeof(*f.queue));
+	f.sessions = mig_calloc((size_t)f.nsessions, sizeof(*f.sessions));
+	f.bound = mig_calloc((size_t)f.nsessions, sizeof(*f.bound));
+	f.fds = mig_calloc((size_t)f.nsessions, sizeof(*f.fds));
+	f.fd_session = mig_calloc((size_t)f.nsessions, sizeof(*f.fd_session));
+	f.tasks = mig_calloc(n, sizeof(*f.tasks));
+	f.queue = mig_calloc(n, sizeof(*f.queue));
 	for (int si = 0; si < f.nsessions; si++)
 		mig_session_init(&f.sessions[si]);
 	for (size_t i = 0; i < n; i++) {

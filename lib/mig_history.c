@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig_alloc.h"
 #include "mig_history.h"
 #include "mig_version.h"
 
@@ -32,34 +33,19 @@ void mig_history_release(struct mig_history *h)
 	mig_history_init(h);
 }
 
-static char *dup_or_null(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	p = strdup(s);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 void mig_history_add(struct mig_history *h, const struct mig_applied *row)
 {
-	struct mig_applied *grown = realloc(h->rows, (h->n + 1) * sizeof(*grown));
 	struct mig_applied *r;
 
-	if (grown == NULL)
-		abort();
-	h->rows = grown;
+	h->rows = mig_realloc(h->rows, (h->n + 1) * sizeof(*h->rows));
 	r = &h->rows[h->n++];
 	*r = *row;
-	r->version = dup_or_null(row->version);
-	r->description = dup_or_null(row->description ? row->description : "");
-	r->type = dup_or_null(row->type ? row->type : "");
-	r->script = dup_or_null(row->script ? row->script : "");
-	r->installed_by = dup_or_null(row->installed_by ? row->installed_by : "");
-	r->installed_on = dup_or_null(row->installed_on ? row->installed_on : "");
+	r->version = mig_strdup(row->version);
+	r->description = mig_strdup(row->description ? row->description : "");
+	r->type = mig_strdup(row->type ? row->type : "");
+	r->script = mig_strdup(row->script ? row->script : "");
+	r->installed_by = mig_strdup(row->installed_by ? row->installed_by : "");
+	r->installed_on = mig_strdup(row->installed_on ? row->installed_on : "");
 }
 
 static char *field(const PGresult *res, int row, int col)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig_alloc.h"
 #include "mig_placeholder.h"
 
 #define BUILTIN_PREFIX "flyway:"
@@ -25,20 +26,9 @@ void mig_placeholders_release(struct mig_placeholders *ph)
 	mig_placeholders_init(ph);
 }
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static int set_n(struct mig_placeholders *ph, const char *name, size_t nlen,
 		 const char *value, struct infra_error *err)
 {
-	char **names, **values;
-
 	if (nlen == 0)
 		return infra_fail_field(err, "placeholder", "placeholder name is empty");
 	if (memchr(name, '}', nlen) != NULL || memchr(name, '{', nlen) != NULL)
@@ -53,20 +43,14 @@ static int set_n(struct mig_placeholders *ph, const char *name, size_t nlen,
 	for (size_t i = 0; i < ph->n; i++) {
 		if (strlen(ph->names[i]) == nlen && memcmp(ph->names[i], name, nlen) == 0) {
 			free(ph->values[i]);
-			ph->values[i] = xstrndup(value, strlen(value));
+			ph->values[i] = mig_strdup(value);
 			return 0;
 		}
 	}
-	names = realloc(ph->names, (ph->n + 1) * sizeof(*names));
-	if (names == NULL)
-		abort();
-	ph->names = names;
-	values = realloc(ph->values, (ph->n + 1) * sizeof(*values));
-	if (values == NULL)
-		abort();
-	ph->values = values;
-	ph->names[ph->n] = xstrndup(name, nlen);
-	ph->values[ph->n] = xstrndup(value, strlen(value));
+	ph->names = mig_realloc(ph->names, (ph->n + 1) * sizeof(*ph->names));
+	ph->values = mig_realloc(ph->values, (ph->n + 1) * sizeof(*ph->values));
+	ph->names[ph->n] = mig_strndup(name, nlen);
+	ph->values[ph->n] = mig_strdup(value);
 	ph->n++;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig_alloc.h"
 #include "mig_plan.h"
 
 static const char *const state_names[] = {
@@ -38,14 +39,6 @@ const char *mig_state_name(enum mig_state state)
 	return "unknown";
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static bool is_type(const struct mig_applied *a, const char *type)
 {
 	return strcmp(a->type, type) == 0;
@@ -62,7 +55,7 @@ static struct mig_info *add_info(struct mig_plan *plan, enum mig_state state,
 {
 	struct mig_info *i;
 
-	plan->infos = xrealloc(plan->infos, (plan->ninfos + 1) * sizeof(*plan->infos));
+	plan->infos = mig_realloc(plan->infos, (plan->ninfos + 1) * sizeof(*plan->infos));
 	i = &plan->infos[plan->ninfos++];
 	i->state = state;
 	i->resolved = resolved;
@@ -80,7 +73,7 @@ static void add_problem(struct mig_plan *plan, const char *code, const char *ver
 	struct mig_problem *p;
 	va_list ap;
 
-	plan->problems = xrealloc(plan->problems, (plan->nproblems + 1) * sizeof(*plan->problems));
+	plan->problems = mig_realloc(plan->problems, (plan->nproblems + 1) * sizeof(*plan->problems));
 	p = &plan->problems[plan->nproblems++];
 	p->code = code;
 	snprintf(p->version, sizeof(p->version), "%s", version ? version : "");
@@ -307,7 +300,7 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 	}
 
 	/* 3. What migrate applies: pending versions, then new or changed repeatables. */
-	plan->pending = xrealloc(NULL, (set->nversioned + set->nrepeatable) * sizeof(*plan->pending));
+	plan->pending = mig_calloc(1, (set->nversioned + set->nrepeatable) * sizeof(*plan->pending));
 	for (size_t i = first_unapplied; i < plan->ninfos; i++)
 		if (plan->infos[i].state == MIG_STATE_PENDING && plan->infos[i].resolved->version)
 			plan->pending[plan->npending++] = plan->infos[i].resolved;
@@ -399,8 +392,8 @@ void mig_plan_release(struct mig_plan *plan)
 void mig_repair_compute(struct mig_repair *r, const struct mig_plan *plan)
 {
 	memset(r, 0, sizeof(*r));
-	r->align = xrealloc(NULL, plan->ninfos * sizeof(*r->align));
-	r->missing = xrealloc(NULL, plan->ninfos * sizeof(*r->missing));
+	r->align = mig_calloc(1, plan->ninfos * sizeof(*r->align));
+	r->missing = mig_calloc(1, plan->ninfos * sizeof(*r->missing));
 	for (size_t i = 0; i < plan->ninfos; i++) {
 		const struct mig_info *in = &plan->infos[i];
 		const struct mig_applied *a = in->applied;
@@ -457,7 +450,7 @@ int mig_plan_undo(const struct mig_plan *plan, const struct mig_set *set, const 
 	if (plan->failed)
 		return infra_fail(err, INFRA_EMIGRATION,
 				  "a failed migration is recorded: repair before undoing");
-	list = xrealloc(NULL, plan->ninfos * sizeof(*list));
+	list = mig_calloc(1, plan->ninfos * sizeof(*list));
 	for (size_t i = 0; i < plan->ninfos; i++) {
 		const struct mig_info *in = &plan->infos[i];
 		const struct mig_applied *a = in->applied;

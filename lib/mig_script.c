@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mig_alloc.h"
 #include "mig_checksum.h"
 #include "mig_placeholder.h"
 #include "mig_script.h"
@@ -228,13 +229,9 @@ static int analyse(struct mig_script *sc, struct infra_error *err)
 
 static struct mig_script *push(struct mig_script **arr, size_t *n)
 {
-	struct mig_script *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
-
-	if (grown == NULL)
-		abort();
-	*arr = grown;
-	memset(&grown[*n], 0, sizeof(grown[*n]));
-	return &grown[(*n)++];
+	*arr = mig_realloc(*arr, (*n + 1) * sizeof(**arr));
+	memset(&(*arr)[*n], 0, sizeof((*arr)[*n]));
+	return &(*arr)[(*n)++];
 }
 
 static int load_file(struct mig_set *set, const char *path, const char *script,
@@ -248,12 +245,9 @@ static int load_file(struct mig_set *set, const char *path, const char *script,
 	default:            sc = push(&set->repeatable, &set->nrepeatable); break;
 	}
 	sc->kind = name->kind;
-	sc->version = name->kind == MIG_REPEATABLE ? NULL : strdup(name->version);
-	sc->description = strdup(name->description);
-	sc->script = strdup(script);
-	if (sc->description == NULL || sc->script == NULL ||
-	    (name->kind != MIG_REPEATABLE && sc->version == NULL))
-		abort();
+	sc->version = name->kind == MIG_REPEATABLE ? NULL : mig_strdup(name->version);
+	sc->description = mig_strdup(name->description);
+	sc->script = mig_strdup(script);
 	if (read_file(path, script, &sc->sql, &sc->sql_len, err) != 0)
 		return -1;
 	sc->checksum = mig_checksum(sc->sql, sc->sql_len);
@@ -288,15 +282,10 @@ static int scan_dir(struct mig_set *set, const char *dir, const char *rel, int d
 		return infra_fail(err, INFRA_EMIGRATION, "cannot open '%s': %s", rel, strerror(e));
 	}
 	while ((de = readdir(d)) != NULL) {
-		char **grown;
-
 		if (de->d_name[0] == '.')
 			continue;
-		grown = realloc(names, (n + 1) * sizeof(*names));
-		if (grown == NULL || (grown[n] = strdup(de->d_name)) == NULL)
-			abort();
-		names = grown;
-		n++;
+		names = mig_realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = mig_strdup(de->d_name);
 	}
 	closedir(d);
 	if (n > 1)
@@ -362,9 +351,7 @@ static int sort_unique(struct mig_script *arr, size_t n,
 int mig_set_load(struct mig_set *set, const char *location, struct infra_error *err)
 {
 	mig_set_init(set);
-	set->location = strdup(location);
-	if (set->location == NULL)
-		abort();
+	set->location = mig_strdup(location);
 	if (scan_dir(set, location, "", 0, err) != 0 ||
 	    sort_unique(set->versioned, set->nversioned, cmp_version, "versioned", err) != 0 ||
 	    sort_unique(set->undo, set->nundo, cmp_version, "undo", err) != 0 ||

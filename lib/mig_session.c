@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mig_alloc.h"
 #include "mig_session.h"
 
 #define ARENA_BLOCK 4096
@@ -24,13 +25,29 @@ void mig_session_init(struct mig_session *s)
 
 static void clear_results(struct mig_session *s)
 {
-	for (int i = 0; i < MIG_PIPELINE_MAX; i++) {
+	for (int i = 0; i < s->alloc; i++) {
 		PQclear(s->results[i]);
 		s->results[i] = NULL;
 	}
 	s->nseen = 0;
 	s->nqueries = 0;
 	s->nok = 0;
+}
+
+/* Room for `n` queued statements and their results. */
+static void reserve(struct mig_session *s, int n)
+{
+	int alloc = s->alloc ? s->alloc : 8;
+
+	if (n <= s->alloc)
+		return;
+	while (alloc < n)
+		alloc *= 2;
+	s->queued = mig_realloc(s->queued, (size_t)alloc * sizeof(*s->queued));
+	s->results = mig_realloc(s->results, (size_t)alloc * sizeof(*s->results));
+	for (int i = s->alloc; i < alloc; i++)
+		s->results[i] = NULL;
+	s->alloc = alloc;
 }
 
 /* Keep the first line of a libpq message, without its "ERROR:  " noise. */
@@ -204,6 +221,7 @@ static int sent(struct mig_session *s)
 
 int mig_session_send_simple(struct mig_session *s, const char *sql)
 {
+	reserve(s, 1);
 	clear_results(s);
 	s->pipeline = false;
 	if (!PQsendQuery(s->pg, sql)) {
@@ -216,24 +234,20 @@ int mig_session_send_simple(struct mig_session *s, const char *sql)
 void mig_session_queue(struct mig_session *s, const char *sql, int nparams,
 		       const char *const *params)
 {
-	const char **copy = NULL;
+	struct mig_queued *q;
 
 	if (s->nqueued == 0)
 		arena_reset(&s->arena);
-	if (s->nqueued >= MIG_PIPELINE_MAX) {
-		/* A programming error: the engine never builds such pipelines. */
-		log_error("migration pipeline overflow (%d statements)", s->nqueued + 1);
-		abort();
-	}
+	reserve(s, s->nqueued + 1);
+	q = &s->queued[s->nqueued++];
+	q->sql = arena_strdup(&s->arena, sql);
+	q->nparams = nparams;
+	q->params = NULL;
 	if (nparams > 0) {
-		copy = arena_alloc(&s->arena, (size_t)nparams * sizeof(*copy));
+		q->params = arena_alloc(&s->arena, (size_t)nparams * sizeof(*q->params));
 		for (int i = 0; i < nparams; i++)
-			copy[i] = params[i] ? arena_strdup(&s->arena, params[i]) : NULL;
+			q->params[i] = params[i] ? arena_strdup(&s->arena, params[i]) : NULL;
 	}
-	s->q_sql[s->nqueued] = arena_strdup(&s->arena, sql);
-	s->q_nparams[s->nqueued] = nparams;
-	s->q_params[s->nqueued] = copy;
-	s->nqueued++;
 }
 
 int mig_session_send_queued(struct mig_session *s)
@@ -248,8 +262,9 @@ int mig_session_send_queued(struct mig_session *s)
 	}
 	s->pipeline = true;
 	for (int i = 0; i < n; i++) {
-		if (!PQsendQueryParams(s->pg, s->q_sql[i], s->q_nparams[i], NULL,
-				       s->q_params[i], NULL, NULL, 0)) {
+		const struct mig_queued *q = &s->queued[i];
+
+		if (!PQsendQueryParams(s->pg, q->sql, q->nparams, NULL, q->params, NULL, NULL, 0)) {
 			set_error(s, "cannot send", PQerrorMessage(s->pg));
 			return -1;
 		}
@@ -264,7 +279,7 @@ int mig_session_send_queued(struct mig_session *s)
 
 const PGresult *mig_session_result(const struct mig_session *s, int i)
 {
-	return i >= 0 && i < MIG_PIPELINE_MAX ? s->results[i] : NULL;
+	return i >= 0 && i < s->alloc ? s->results[i] : NULL;
 }
 
 const PGresult *mig_session_error(const struct mig_session *s)
@@ -315,5 +330,10 @@ void mig_session_close(struct mig_session *s)
 void mig_session_release(struct mig_session *s)
 {
 	mig_session_close(s);
+	free(s->queued);
+	free(s->results);
+	s->queued = NULL;
+	s->results = NULL;
+	s->alloc = 0;
 	arena_release(&s->arena);
 }

@@ -30,7 +30,11 @@ enum mig_progress {
 	MIG_PROGRESS_BROKEN,	/* the connection failed or was lost */
 };
 
-#define MIG_PIPELINE_MAX 64
+struct mig_queued {
+	const char *sql;
+	int nparams;
+	const char **params;
+};
 
 struct mig_session {
 	PGconn *pg;
@@ -42,13 +46,12 @@ struct mig_session {
 	int nqueries;		/* pipeline: statements sent */
 	int nseen;		/* pipeline: statements whose results are in */
 	int nok;		/* simple: statements that succeeded before an error */
-	PGresult *results[MIG_PIPELINE_MAX]; /* pipeline: one per statement; simple: [0] */
+	PGresult **results;	/* pipeline: one per statement; simple: [0] */
 	char error[256];	/* why the connection broke (no secret) */
 	/* statements queued for the next pipeline, copied into `arena` */
+	struct mig_queued *queued;
 	int nqueued;
-	const char *q_sql[MIG_PIPELINE_MAX];
-	int q_nparams[MIG_PIPELINE_MAX];
-	const char **q_params[MIG_PIPELINE_MAX];
+	int alloc;		/* of `queued` and of `results` */
 	struct arena arena;
 };
 
@@ -74,7 +77,7 @@ int mig_session_send_simple(struct mig_session *s, const char *sql);
 
 /* Queue a parameterised statement for the next pipeline. `sql` and the
  * `nparams` text values (NULL entries are SQL NULL) are copied into the
- * session's arena. At most MIG_PIPELINE_MAX statements per pipeline. */
+ * session's arena. */
 void mig_session_queue(struct mig_session *s, const char *sql, int nparams,
 		       const char *const *params);
 

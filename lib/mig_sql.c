@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mig_alloc.h"
 #include "mig_sql.h"
 
 #define LEAD_WORDS 8
@@ -137,13 +138,8 @@ static void end_statement(struct splitter *sp, size_t end)
 
 	if (sp->started) {
 		if (sp->n == sp->alloc) {
-			size_t alloc = sp->alloc ? sp->alloc * 2 : 16;
-			struct mig_stmt *grown = realloc(sp->stmts, alloc * sizeof(*grown));
-
-			if (grown == NULL)
-				abort();
-			sp->stmts = grown;
-			sp->alloc = alloc;
+			sp->alloc = sp->alloc ? sp->alloc * 2 : 16;
+			sp->stmts = mig_realloc(sp->stmts, sp->alloc * sizeof(*sp->stmts));
 		}
 		st = &sp->stmts[sp->n++];
 		st->off = sp->start;

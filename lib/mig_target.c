@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mig_alloc.h"
 #include "mig_task.h"
 #include "timeutil.h"
 
@@ -27,15 +28,6 @@ static bool is_writer(enum mig_command cmd)
 static const struct mig_options *opts_of(const struct mig_task *t)
 {
 	return t->shared->opts;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = s ? strdup(s) : NULL;
-
-	if (s != NULL && p == NULL)
-		abort();
-	return p;
 }
 
 void mig_task_reset(struct mig_task *t)
@@ -244,27 +236,18 @@ static void copy_row(struct mig_info_row *row, const struct mig_info *in)
 	memset(row, 0, sizeof(*row));
 	row->state = mig_state_name(in->state);
 	row->category = category_of(in);
-	row->version = xstrdup(a ? a->version : r->version);
-	row->description = xstrdup(a ? a->description : r->description);
-	row->type = xstrdup(a ? a->type : mig_script_type(r));
-	row->script = xstrdup(a ? a->script : r->script);
+	row->version = mig_strdup(a ? a->version : r->version);
+	row->description = mig_strdup(a ? a->description : r->description);
+	row->type = mig_strdup(a ? a->type : mig_script_type(r));
+	row->script = mig_strdup(a ? a->script : r->script);
 	row->has_checksum = a ? a->has_checksum : true;
 	row->checksum = a ? a->checksum : r->checksum;
 	if (a != NULL) {
 		row->installed_rank = a->rank;
-		row->installed_on = xstrdup(a->installed_on);
-		row->installed_by = xstrdup(a->installed_by);
+		row->installed_on = mig_strdup(a->installed_on);
+		row->installed_by = mig_strdup(a->installed_by);
 		row->execution_time = a->execution_time;
 	}
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
 }
 
 /* Copy the info rows (all, or only the pending ones) into the outcome. */
@@ -272,7 +255,7 @@ static void report_rows(struct mig_task *t, bool pending_only)
 {
 	const struct mig_plan *p = &t->plan;
 
-	t->out->rows = xcalloc(p->ninfos, sizeof(*t->out->rows));
+	t->out->rows = mig_calloc(p->ninfos, sizeof(*t->out->rows));
 	for (size_t i = 0; i < p->ninfos; i++) {
 		const struct mig_info *in = &p->infos[i];
 		bool pending = in->state == MIG_STATE_PENDING || in->state == MIG_STATE_OUTDATED;
@@ -289,7 +272,7 @@ static void report_problems(struct mig_task *t)
 
 	if (p->nproblems == 0)
 		return;
-	t->out->problems = xcalloc(p->nproblems, sizeof(*t->out->problems));
+	t->out->problems = mig_calloc(p->nproblems, sizeof(*t->out->problems));
 	memcpy(t->out->problems, p->problems, p->nproblems * sizeof(*p->problems));
 	t->out->nproblems = p->nproblems;
 }
@@ -318,23 +301,18 @@ static void record_step(struct mig_task *t, const struct mig_script *sc, int ms)
 	const struct mig_callbacks *cb = &opts_of(t)->cb;
 
 	if ((o->nsteps & (o->nsteps - 1)) == 0) {	/* grow at powers of two */
-		struct mig_step *grown = realloc(o->steps, (o->nsteps ? o->nsteps * 2 : 1) *
-						 sizeof(*grown));
-
-		if (grown == NULL)
-			abort();
-		o->steps = grown;
+		o->steps = mig_realloc(o->steps, (o->nsteps ? o->nsteps * 2 : 1) * sizeof(*o->steps));
 	}
 	st = &o->steps[o->nsteps++];
-	st->version = xstrdup(sc->version);
-	st->description = xstrdup(sc->description);
-	st->script = xstrdup(sc->script);
+	st->version = mig_strdup(sc->version);
+	st->description = mig_strdup(sc->description);
+	st->script = mig_strdup(sc->script);
 	st->type = mig_script_type(sc);
 	st->execution_ms = ms;
 	if (sc->kind == MIG_VERSIONED &&
 	    (o->version_after == NULL || mig_version_cmp(sc->version, o->version_after) > 0)) {
 		free(o->version_after);
-		o->version_after = xstrdup(sc->version);
+		o->version_after = mig_strdup(sc->version);
 	}
 	if (cb->step_done != NULL)
 		cb->step_done(cb->arg, t->index, st);
@@ -573,7 +551,7 @@ static char *current_after_undo(struct mig_task *t)
 		if (!undone && (best == NULL || mig_version_cmp(v, best) > 0))
 			best = v;
 	}
-	return xstrdup(best);
+	return mig_strdup(best);
 }
 
 static enum mig_task_result write_baseline(struct mig_task *t, bool in_create)
@@ -614,10 +592,6 @@ static enum mig_task_result do_repair(struct mig_task *t)
 	if (changes == 0) {
 		mig_repair_release(&r);
 		return finish(t);
-	}
-	if (changes + 3 > MIG_PIPELINE_MAX) {
-		mig_repair_release(&r);
-		return fail(t, false, NULL, "too many rows to repair at once (%zu)", changes);
 	}
 	mig_session_queue(t->sess, "BEGIN", 0, NULL);
 	if (r.nfailed > 0) {
@@ -702,11 +676,11 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 	t->have_plan = true;
 	t->next_rank = mig_history_max_rank(&t->history) + 1;
 	if (!t->before_known) {		/* a retry keeps the first attempt's */
-		t->out->version_before = xstrdup(t->plan.current_version);
+		t->out->version_before = mig_strdup(t->plan.current_version);
 		t->before_known = true;
 	}
 	free(t->out->version_after);
-	t->out->version_after = xstrdup(t->plan.current_version);
+	t->out->version_after = mig_strdup(t->plan.current_version);
 
 	switch (o->command) {
 	case MIG_CMD_INFO:
@@ -835,8 +809,8 @@ static enum mig_task_result on_setup(struct mig_task *t)
 	state = mig_session_result(t->sess, nstate);
 	if (ident == NULL || state == NULL || PQntuples(ident) != 1 || PQntuples(state) != 1)
 		return fail(t, false, NULL, "unexpected answer from the server");
-	t->user = xstrdup(PQgetvalue(ident, 0, 0));
-	t->database = xstrdup(PQgetvalue(ident, 0, 1));
+	t->user = mig_strdup(PQgetvalue(ident, 0, 0));
+	t->database = mig_strdup(PQgetvalue(ident, 0, 1));
 	t->schema_exists = PQgetvalue(state, 0, 0)[0] == 't';
 	t->table_exists = PQgetvalue(state, 0, 1)[0] == 't';
 	if (!t->table_exists && t->schema_exists && o->command == MIG_CMD_MIGRATE) {
