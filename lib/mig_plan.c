@@ -53,10 +53,8 @@ static struct mig_info *add_info(struct mig_plan *plan, enum mig_state state,
 				 const struct mig_script *resolved,
 				 const struct mig_applied *applied)
 {
-	struct mig_info *i;
+	struct mig_info *i = &plan->infos[plan->ninfos++];	/* room made up front */
 
-	plan->infos = mig_realloc(plan->infos, (plan->ninfos + 1) * sizeof(*plan->infos));
-	i = &plan->infos[plan->ninfos++];
 	i->state = state;
 	i->resolved = resolved;
 	i->applied = applied;
@@ -85,10 +83,76 @@ static void add_problem(struct mig_plan *plan, const char *code, const char *ver
 
 static const struct mig_script *find_repeatable(const struct mig_set *set, const char *desc)
 {
-	for (size_t i = 0; i < set->nrepeatable; i++)
-		if (strcmp(set->repeatable[i].description, desc) == 0)
-			return &set->repeatable[i];
+	size_t lo = 0, hi = set->nrepeatable;
+
+	while (lo < hi) {	/* the set keeps repeatables sorted by description */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(set->repeatable[mid].description, desc);
+
+		if (c == 0)
+			return &set->repeatable[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+/* Order row indices by version (or description for repeatables), then by
+ * position, so the rows of one migration follow each other in rank order. */
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct mig_history *h = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct mig_applied *x = &h->rows[i], *y = &h->rows[j];
+	int c = x->version ? mig_version_cmp(x->version, y->version)
+			   : strcmp(x->description, y->description);
+
+	if (c != 0)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+#define NO_ROW ((size_t)-1)
+
+/* Link each of the `n` sorted rows in `idx` to the next one of the same
+ * migration. */
+static void link_rows(const struct mig_history *h, const size_t *idx, size_t n, size_t *next)
+{
+	for (size_t k = 0; k + 1 < n; k++) {
+		const struct mig_applied *x = &h->rows[idx[k]], *y = &h->rows[idx[k + 1]];
+		bool same = x->version ? mig_version_cmp(x->version, y->version) == 0
+				       : strcmp(x->description, y->description) == 0;
+
+		if (same)
+			next[idx[k]] = idx[k + 1];
+	}
+}
+
+/* next[i]: the next row (by rank) of the same version as row i, or of the
+ * same repeatable; NO_ROW when none, and for markers. One sort of each
+ * kind, so a long history costs n log n. The caller frees the array. */
+static size_t *next_rows(const struct mig_history *h)
+{
+	size_t *next = mig_calloc(h->n, sizeof(*next));
+	size_t *idx = mig_calloc(h->n, sizeof(*idx));
+	size_t nv = 0, nr = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		next[i] = NO_ROW;
+		if (!is_marker(&h->rows[i]) && h->rows[i].version != NULL)
+			idx[nv++] = i;
+	}
+	for (size_t i = 0; i < h->n; i++)
+		if (!is_marker(&h->rows[i]) && h->rows[i].version == NULL)
+			idx[nv + nr++] = i;
+	qsort_r(idx, nv, sizeof(*idx), cmp_rows, (void *)h);
+	qsort_r(idx + nv, nr, sizeof(*idx), cmp_rows, (void *)h);
+	link_rows(h, idx, nv, next);
+	link_rows(h, idx + nv, nr, next);
+	free(idx);
+	return next;
 }
 
 static bool is_application(const struct mig_applied *a)
@@ -101,20 +165,52 @@ static bool is_delete(const struct mig_applied *a)
 	return is_type(a, "DELETE");
 }
 
-/* State of a versioned application row at index `i`. */
-static enum mig_state versioned_state(const struct mig_history *h, size_t i,
+/* The versions in effect at a point of the history, and the newest of
+ * them: what "out of order" is measured against. An undone or deleted
+ * version leaves it. */
+struct live {
+	const char **v;
+	size_t n;
+	const char *newest;
+};
+
+static void live_add(struct live *l, const char *version)
+{
+	l->v = mig_realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = version;
+	if (l->newest == NULL || mig_version_cmp(version, l->newest) > 0)
+		l->newest = version;
+}
+
+static void live_remove(struct live *l, const char *version)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (mig_version_cmp(l->v[i], version) != 0)
+			l->v[k++] = l->v[i];
+	l->n = k;
+	if (l->newest == NULL || mig_version_cmp(version, l->newest) != 0)
+		return;
+	l->newest = NULL;	/* it was the newest: find the next one */
+	for (size_t i = 0; i < l->n; i++)
+		if (l->newest == NULL || mig_version_cmp(l->v[i], l->newest) > 0)
+			l->newest = l->v[i];
+}
+
+/* State of the versioned application row `i`; `next` from next_rows(). */
+static enum mig_state versioned_state(const struct mig_history *h, const size_t *next, size_t i,
 				      const struct mig_script *resolved,
 				      const char *last_resolved, const char *newest_before)
 {
 	const struct mig_applied *a = &h->rows[i];
 	bool newer_file = last_resolved && mig_version_cmp(a->version, last_resolved) < 0;
 
-	/* What follows this row decides first: re-applied, undone or deleted. */
-	for (size_t k = i + 1; k < h->n; k++) {
+	/* What follows this row decides first: re-applied, undone or deleted
+	 * (a failed undo decides nothing). */
+	for (size_t k = next[i]; k != NO_ROW; k = next[k]) {
 		const struct mig_applied *b = &h->rows[k];
 
-		if (b->version == NULL || mig_version_cmp(b->version, a->version) != 0)
-			continue;
 		if (is_delete(b))
 			return MIG_STATE_DELETED;
 		if (is_type(b, "UNDO_SQL") && b->success)
@@ -183,12 +279,19 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 		     struct infra_error *err)
 {
 	const char *last_resolved = set->nversioned ? set->versioned[set->nversioned - 1].version : NULL;
-	const char *newest = NULL;	/* newest applied version so far, by rank */
+	struct live live = { 0 };	/* versions in effect so far, by rank */
 	const char *baseline = NULL, *target;
 	char target_buf[MIG_VERSION_MAX + 1];
 	size_t first_unapplied;
+	size_t *next = next_rows(h);
+	/* per script of the set: its applied row's info, or its latest run's */
+	const struct mig_info **vinfo = mig_calloc(set->nversioned, sizeof(*vinfo));
+	const struct mig_info **rinfo = mig_calloc(set->nrepeatable, sizeof(*rinfo));
 
 	memset(plan, 0, sizeof(*plan));
+	/* Infos are added as they are found, and later ones point at earlier
+	 * ones through vinfo/rinfo, so room for all is made first. */
+	plan->infos = mig_calloc(h->n + set->nversioned + set->nrepeatable, sizeof(*plan->infos));
 
 	/* 1. The history, row by row. */
 	for (size_t i = 0; i < h->n; i++) {
@@ -210,13 +313,8 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 		plan->applied = true;
 		if (a->version == NULL) {
 			/* A repeatable: only its latest run counts. */
-			bool later = false;
-
-			for (size_t k = i + 1; k < h->n && !later; k++)
-				later = h->rows[k].version == NULL &&
-					strcmp(h->rows[k].description, a->description) == 0;
 			r = find_repeatable(set, a->description);
-			if (later)
+			if (next[i] != NO_ROW)
 				st = MIG_STATE_SUPERSEDED;
 			else if (!a->success)
 				st = r ? MIG_STATE_FAILED : MIG_STATE_MISSING_FAILED;
@@ -226,11 +324,16 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 				st = MIG_STATE_SUCCESS;
 			else
 				st = MIG_STATE_OUTDATED;
-			add_info(plan, st, r, a);
+			if (r != NULL && st != MIG_STATE_SUPERSEDED)
+				rinfo[r - set->repeatable] = add_info(plan, st, r, a);
+			else
+				add_info(plan, st, r, a);
 			continue;
 		}
 		if (!is_application(a)) {
 			/* UNDO_SQL or DELETE rows record an action, applied as such. */
+			if (is_delete(a) || a->success)
+				live_remove(&live, a->version);
 			if (is_type(a, "UNDO_SQL"))
 				st = a->success ? MIG_STATE_SUCCESS : MIG_STATE_FAILED;
 			else
@@ -239,11 +342,16 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 			continue;
 		}
 		r = mig_set_find(set, MIG_VERSIONED, a->version);
-		st = versioned_state(h, i, r, last_resolved, newest);
-		add_info(plan, st, r, a);
-		if (a->success && (newest == NULL || mig_version_cmp(a->version, newest) > 0))
-			newest = a->version;
+		st = versioned_state(h, next, i, r, last_resolved, live.newest);
+		if (r != NULL && st != MIG_STATE_UNDONE && st != MIG_STATE_DELETED &&
+		    st != MIG_STATE_SUPERSEDED)
+			vinfo[r - set->versioned] = add_info(plan, st, r, a);
+		else
+			add_info(plan, st, r, a);
+		if (a->success)
+			live_add(&live, a->version);
 	}
+	free(live.v);
 	/* The current version: the newest still-applied one, or the baseline. */
 	for (size_t i = 0; i < plan->ninfos; i++) {
 		const struct mig_info *in = &plan->infos[i];
@@ -258,6 +366,9 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 			plan->current_version = in->applied->version;
 	}
 	if (resolve_target(opts, plan->current_version, target_buf, &target, err) != 0) {
+		free(next);
+		free(vinfo);
+		free(rinfo);
 		mig_plan_release(plan);
 		return -1;
 	}
@@ -266,18 +377,10 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 	first_unapplied = plan->ninfos;
 	for (size_t i = 0; i < set->nversioned; i++) {
 		const struct mig_script *r = &set->versioned[i];
-		bool applied = false;
 		enum mig_state st;
 
-		for (size_t k = 0; k < first_unapplied && !applied; k++) {
-			const struct mig_info *in = &plan->infos[k];
-
-			applied = in->resolved == r && in->applied &&
-				  in->state != MIG_STATE_UNDONE && in->state != MIG_STATE_DELETED &&
-				  in->state != MIG_STATE_SUPERSEDED;
-		}
-		if (applied)
-			continue;
+		if (vinfo[i] != NULL)
+			continue;	/* applied (or failed): in the history part */
 		if (baseline && mig_version_cmp(r->version, baseline) <= 0)
 			st = MIG_STATE_BELOW_BASELINE;
 		else if (target && mig_version_cmp(r->version, target) > 0)
@@ -289,33 +392,21 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 			st = MIG_STATE_PENDING;
 		add_info(plan, st, r, NULL);
 	}
-	for (size_t i = 0; i < set->nrepeatable; i++) {
-		const struct mig_script *r = &set->repeatable[i];
-		bool run = false;
-
-		for (size_t k = 0; k < first_unapplied && !run; k++)
-			run = plan->infos[k].resolved == r && plan->infos[k].state != MIG_STATE_SUPERSEDED;
-		if (!run)
-			add_info(plan, MIG_STATE_PENDING, r, NULL);
-	}
+	for (size_t i = 0; i < set->nrepeatable; i++)
+		if (rinfo[i] == NULL)	/* never run */
+			rinfo[i] = add_info(plan, MIG_STATE_PENDING, &set->repeatable[i], NULL);
 
 	/* 3. What migrate applies: pending versions, then new or changed repeatables. */
 	plan->pending = mig_calloc(1, (set->nversioned + set->nrepeatable) * sizeof(*plan->pending));
 	for (size_t i = first_unapplied; i < plan->ninfos; i++)
 		if (plan->infos[i].state == MIG_STATE_PENDING && plan->infos[i].resolved->version)
 			plan->pending[plan->npending++] = plan->infos[i].resolved;
-	for (size_t k = 0; k < set->nrepeatable; k++) {
-		for (size_t i = 0; i < plan->ninfos; i++) {
-			const struct mig_info *in = &plan->infos[i];
-
-			if (in->resolved == &set->repeatable[k] &&
-			    (in->state == MIG_STATE_OUTDATED ||
-			     (in->state == MIG_STATE_PENDING && in->applied == NULL))) {
-				plan->pending[plan->npending++] = in->resolved;
-				break;
-			}
-		}
-	}
+	for (size_t k = 0; k < set->nrepeatable; k++)
+		if (rinfo[k]->state == MIG_STATE_OUTDATED || rinfo[k]->state == MIG_STATE_PENDING)
+			plan->pending[plan->npending++] = rinfo[k]->resolved;
+	free(next);
+	free(vinfo);
+	free(rinfo);
 
 	/* 4. Problems, in info order. */
 	for (size_t i = 0; i < plan->ninfos; i++) {

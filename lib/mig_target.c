@@ -17,8 +17,6 @@
 #include "mig_task.h"
 #include "timeutil.h"
 
-#define TYPE_SQL "SQL"
-
 static bool is_writer(enum mig_command cmd)
 {
 	return cmd == MIG_CMD_MIGRATE || cmd == MIG_CMD_REPAIR || cmd == MIG_CMD_BASELINE ||

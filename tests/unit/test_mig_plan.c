@@ -2,6 +2,7 @@
  * migrations in order, targets, baselines, out-of-order, repeatables,
  * Flyway's validation codes, repair work and undo lists. Sets and
  * histories are built in memory. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,6 +321,48 @@ static void test_undo(void)
 	CU_ASSERT_EQUAL(plan.nproblems, 0);
 }
 
+/* 300 versions, applied in order, the newest two undone and one re-applied:
+ * the row chains of a long history. */
+static void test_long_history(void)
+{
+	enum { N = 300 };
+	static struct mig_script many[N];
+	static char versions[N][8];
+	struct mig_set big = { 0 };
+	size_t success = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(versions[i], sizeof(versions[i]), "%d", i + 1);
+		script(&many[i], MIG_VERSIONED, versions[i], "step", 1000 + i);
+	}
+	big.versioned = many;
+	big.nversioned = N;
+	mig_history_release(&hist);
+	for (int i = 0; i < N; i++)
+		row(versions[i], "step", "SQL", 1000 + i, true);
+	row("300", "step", "UNDO_SQL", 1, true);
+	row("299", "step", "UNDO_SQL", 1, true);
+	row("299", "step", "SQL", 1000 + 298, true);	/* applied again */
+	{
+		struct mig_plan_options o = { 0 };
+		struct infra_error err;
+
+		mig_plan_release(&plan);
+		CU_ASSERT_EQUAL_FATAL(mig_plan_compute(&plan, &big, &hist, &o, &err), 0);
+	}
+	CU_ASSERT_STRING_EQUAL(plan.current_version, "299");
+	CU_ASSERT_EQUAL_FATAL(plan.npending, 1);
+	CU_ASSERT_STRING_EQUAL(plan.pending[0]->version, "300");
+	CU_ASSERT_EQUAL(plan.nproblems, 0);
+	for (size_t i = 0; i < plan.ninfos; i++)
+		if (plan.infos[i].state == MIG_STATE_SUCCESS && plan.infos[i].applied &&
+		    strcmp(plan.infos[i].applied->type, "SQL") == 0)
+			success++;
+	CU_ASSERT_EQUAL(success, 299);	/* 1..298 and the second 299 */
+	CU_ASSERT_EQUAL(plan.infos[298].state, MIG_STATE_UNDONE);	/* the first 299 */
+	CU_ASSERT_EQUAL(plan.infos[299].state, MIG_STATE_UNDONE);	/* 300 */
+}
+
 static void test_cleanup(void)
 {
 	mig_plan_release(&plan);
@@ -337,6 +380,7 @@ static CU_TestInfo tests[] = {
 	{ "repeatables re-run when changed", test_repeatables },
 	{ "validate counts pending migrations", test_validate_pending },
 	{ "undo lists", test_undo },
+	{ "a long history", test_long_history },
 	{ "free", test_cleanup },
 	CU_TEST_INFO_NULL,
 };
