@@ -107,109 +107,77 @@ static void test_valid_tokens(void)
 	CU_ASSERT_EQUAL(check_claims(ec, "ec1", authtest_claims(NOW, 300, NULL)), AUTH_OK);
 }
 
-static void test_expired(void)
-{
-	/* exp 10 s ago is inside the 30 s leeway; 31 s ago is not. */
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", authtest_claims(NOW - 310, 300, NULL)), AUTH_OK);
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", authtest_claims(NOW - 331, 300, NULL)),
-			AUTH_R_EXPIRED);
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", authtest_claims(NOW - 7200, 300, NULL)),
-			AUTH_R_EXPIRED);
-}
-
-static void test_not_yet_valid(void)
+/* The standard claims, with `set` applied: pairs of a claim name and its
+ * JSON value (NULL: the claim removed), signed by rsa1; the reason. */
+static enum auth_reason check_claim_set(const char *const *set)
 {
 	json_object *c = authtest_claims(NOW, 300, NULL);
 
-	json_object_object_add(c, "nbf", json_object_new_int64(NOW + 60));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_NOT_YET_VALID);
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_add(c, "nbf", json_object_new_int64(NOW + 20));	/* within leeway */
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
-	/* Issued an hour from now: a clock far off, or a forged iat. */
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", authtest_claims(NOW + 3600, 300, NULL)),
-			AUTH_R_NOT_YET_VALID);
-}
-
-static void test_wrong_issuer(void)
-{
-	json_object *c = authtest_claims(NOW, 300, NULL);
-
-	json_object_object_add(c, "iss", json_object_new_string("https://evil.example/realms/platform"));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_BAD_ISSUER);
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_add(c, "iss", json_object_new_string(AUTHTEST_ISSUER "/"));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_BAD_ISSUER);
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_del(c, "iss");
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_BAD_ISSUER);
-}
-
-static void test_audience(void)
-{
-	json_object *c = authtest_claims(NOW, 300, NULL), *arr;
-
-	json_object_object_add(c, "aud", json_object_new_string("other-api"));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_BAD_AUDIENCE);
-
-	/* An array holding one of ours. */
-	c = authtest_claims(NOW, 300, NULL);
-	arr = json_object_new_array();
-	json_object_array_add(arr, json_object_new_string("account"));
-	json_object_array_add(arr, json_object_new_string("infra-cli"));
-	json_object_object_add(c, "aud", arr);
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
-
-	/* No aud (no audience mapper in the realm): azp decides. */
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_del(c, "aud");
-	json_object_object_add(c, "azp", json_object_new_string(AUTHTEST_AUDIENCE));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_del(c, "aud");
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_BAD_AUDIENCE);	/* azp infra-admin-ui */
-
-	/* Keycloak's default aud "account" with our client as azp. */
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_add(c, "aud", json_object_new_string("account"));
-	json_object_object_add(c, "azp", json_object_new_string(AUTHTEST_AUDIENCE));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
-
-	/* Wrong types are malformed, not a mismatch to shrug at. */
-	c = authtest_claims(NOW, 300, NULL);
-	json_object_object_add(c, "aud", json_object_new_int(7));
-	CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
-}
-
-static void test_required_claims(void)
-{
-	static const char *const required[] = { "exp", "sub", "jti" };
-
-	for (size_t i = 0; i < 3; i++) {
-		json_object *c = authtest_claims(NOW, 300, NULL);
-
-		json_object_object_del(c, required[i]);
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MISSING_CLAIM);
+	for (; set[0] != NULL; set += 2) {
+		if (set[1] == NULL)
+			json_object_object_del(c, set[0]);
+		else
+			json_object_object_add(c, set[0], json_tokener_parse(set[1]));
 	}
-	{
-		json_object *c = authtest_claims(NOW, 300, NULL);
+	return check_claims(rsa, "rsa1", c);
+}
 
-		json_object_object_add(c, "exp", json_object_new_string("tomorrow"));
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
-		/* Times far past any calendar (or negative) are malformed too,
-		 * never an overflow. */
-		c = authtest_claims(NOW, 300, NULL);
-		json_object_object_add(c, "exp", json_object_new_int64(INT64_MAX));
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
-		c = authtest_claims(NOW, 300, NULL);
-		json_object_object_add(c, "exp", json_object_new_double(1e300));
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
-		c = authtest_claims(NOW, 300, NULL);
-		json_object_object_add(c, "nbf", json_object_new_int64(-5));
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_R_MALFORMED);
-		c = authtest_claims(NOW, 300, NULL);
-		json_object_object_add(c, "exp", json_object_new_double((double)NOW + 300.5));
-		CU_ASSERT_EQUAL(check_claims(rsa, "rsa1", c), AUTH_OK);
+/* The standard claims under `header`, signed by `key` as the header says
+ * (even when they do not belong together); the reason. */
+static enum auth_reason check_header(const char *header, EVP_PKEY *key)
+{
+	json_object *c = authtest_claims(NOW, 300, NULL);
+	char *token = authtest_token_raw(header, c, key, NULL, 0);
+	enum auth_reason r = check(token);
+
+	free(token);
+	json_object_put(c);
+	return r;
+}
+
+/* The claims table. NOW is 1800000000; the token's exp is NOW + 300, the
+ * leeway 30 s. */
+static void test_claims(void)
+{
+	static const struct {
+		const char *what;
+		const char *set[5];
+		enum auth_reason want;
+	} cases[] = {
+		{ "exp 10 s ago, inside the leeway", { "exp", "1799999990" }, AUTH_OK },
+		{ "exp 31 s ago", { "exp", "1799999969" }, AUTH_R_EXPIRED },
+		{ "exp two hours ago", { "exp", "1799992800" }, AUTH_R_EXPIRED },
+		{ "nbf in a minute", { "nbf", "1800000060" }, AUTH_R_NOT_YET_VALID },
+		{ "nbf inside the leeway", { "nbf", "1800000020" }, AUTH_OK },
+		{ "issued an hour from now", { "iat", "1800003600" }, AUTH_R_NOT_YET_VALID },
+		{ "another issuer", { "iss", "\"https://evil.example/realms/platform\"" }, AUTH_R_BAD_ISSUER },
+		{ "issuer with a trailing slash", { "iss", "\"" AUTHTEST_ISSUER "/\"" }, AUTH_R_BAD_ISSUER },
+		{ "no issuer", { "iss", NULL }, AUTH_R_BAD_ISSUER },
+		{ "another audience", { "aud", "\"other-api\"" }, AUTH_R_BAD_AUDIENCE },
+		{ "aud array holding one of ours", { "aud", "[\"account\",\"infra-cli\"]" }, AUTH_OK },
+		/* No aud (no audience mapper in the realm): azp decides. */
+		{ "no aud, azp ours", { "aud", NULL, "azp", "\"" AUTHTEST_AUDIENCE "\"" }, AUTH_OK },
+		{ "no aud, azp another", { "aud", NULL }, AUTH_R_BAD_AUDIENCE },
+		{ "Keycloak's default aud, azp ours",
+		  { "aud", "\"account\"", "azp", "\"" AUTHTEST_AUDIENCE "\"" }, AUTH_OK },
+		{ "aud of the wrong type", { "aud", "7" }, AUTH_R_MALFORMED },
+		{ "no exp", { "exp", NULL }, AUTH_R_MISSING_CLAIM },
+		{ "no sub", { "sub", NULL }, AUTH_R_MISSING_CLAIM },
+		{ "no jti", { "jti", NULL }, AUTH_R_MISSING_CLAIM },
+		{ "exp a string", { "exp", "\"tomorrow\"" }, AUTH_R_MALFORMED },
+		/* Past any calendar, or negative: malformed, never an overflow. */
+		{ "exp INT64_MAX", { "exp", "9223372036854775807" }, AUTH_R_MALFORMED },
+		{ "exp 1e300", { "exp", "1e300" }, AUTH_R_MALFORMED },
+		{ "nbf negative", { "nbf", "-5" }, AUTH_R_MALFORMED },
+		{ "exp with a fraction", { "exp", "1800000300.5" }, AUTH_OK },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum auth_reason got = check_claim_set(cases[i].set);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "claims case '%s': got %s\n", cases[i].what, auth_reason_name(got));
+		CU_ASSERT_EQUAL(got, cases[i].want);
 	}
 }
 
@@ -287,14 +255,11 @@ static void test_alg_none(void)
 	free(unsigned_token);
 	free(signed_token);
 	free(none_with_sig);
-	/* No alg at all, and algorithms outside the allow-list. */
-	unsigned_token = authtest_token_raw("{\"typ\":\"JWT\",\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(unsigned_token), AUTH_R_ALG_NOT_ALLOWED);
-	free(unsigned_token);
-	unsigned_token = authtest_token_raw("{\"alg\":\"RS512\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(unsigned_token), AUTH_R_ALG_NOT_ALLOWED);
-	free(unsigned_token);
 	json_object_put(c);
+	/* No alg at all, and algorithms outside the allow-list. */
+	CU_ASSERT_EQUAL(check_header("{\"typ\":\"JWT\",\"kid\":\"rsa1\"}", rsa), AUTH_R_ALG_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(check_header("{\"alg\":\"RS512\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", rsa),
+			AUTH_R_ALG_NOT_ALLOWED);
 }
 
 static void test_hs256_with_public_key(void)
@@ -333,60 +298,43 @@ static void test_hs256_with_public_key(void)
 
 static void test_kid(void)
 {
-	json_object *c = authtest_claims(NOW, 300, NULL);
-	char *token;
-
-	CU_ASSERT_EQUAL(check_claims(rsa, "no-such-kid", json_object_get(c)), AUTH_R_UNKNOWN_KID);
+	CU_ASSERT_EQUAL(check_claims(rsa, "no-such-kid", authtest_claims(NOW, 300, NULL)),
+			AUTH_R_UNKNOWN_KID);
 	/* enc1 is in the document, as an encryption key: never used to verify. */
-	CU_ASSERT_EQUAL(check_claims(rsa_other, "enc1", json_object_get(c)), AUTH_R_UNKNOWN_KID);
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_MISSING_KID);
-	free(token);
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":42}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_MALFORMED);
-	free(token);
-	json_object_put(c);
+	CU_ASSERT_EQUAL(check_claims(rsa_other, "enc1", authtest_claims(NOW, 300, NULL)),
+			AUTH_R_UNKNOWN_KID);
+	CU_ASSERT_EQUAL(check_header("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", rsa), AUTH_R_MISSING_KID);
+	CU_ASSERT_EQUAL(check_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":42}", rsa),
+			AUTH_R_MALFORMED);
 }
 
 static void test_alg_key_mismatch(void)
 {
-	json_object *c = authtest_claims(NOW, 300, NULL);
-	char *token;
-
-	/* RS256 (really signed by an RSA key) under the EC key's kid. */
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_ALG_NOT_ALLOWED);
-	free(token);
-	/* ES256 under the RSA key's kid. */
-	token = authtest_token_raw("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", c, ec, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_ALG_NOT_ALLOWED);
-	free(token);
-	json_object_put(c);
+	/* RS256 (really signed by an RSA key) under the EC key's kid, and
+	 * ES256 under the RSA key's. */
+	CU_ASSERT_EQUAL(check_header("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"ec1\"}", rsa),
+			AUTH_R_ALG_NOT_ALLOWED);
+	CU_ASSERT_EQUAL(check_header("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"rsa1\"}", ec),
+			AUTH_R_ALG_NOT_ALLOWED);
 }
 
 static void test_typ(void)
 {
-	json_object *c = authtest_claims(NOW, 300, NULL);
-	char *token;
+	static const struct {
+		const char *header;
+		enum auth_reason want;
+	} cases[] = {
+		{ "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rsa1\"}", AUTH_R_BAD_TYP },
+		{ "{\"alg\":\"RS256\",\"typ\":7,\"kid\":\"rsa1\"}", AUTH_R_BAD_TYP },
+		/* typ is optional, and compared without case (RFC 7519 §5.1). */
+		{ "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", AUTH_OK },
+		{ "{\"alg\":\"RS256\",\"typ\":\"jwt\",\"kid\":\"rsa1\"}", AUTH_OK },
+		/* A critical extension we cannot honour. */
+		{ "{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"crit\":[\"exp\"]}", AUTH_R_MALFORMED },
+	};
 
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_BAD_TYP);
-	free(token);
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":7,\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_BAD_TYP);
-	free(token);
-	/* typ is optional, and compared without case (RFC 7519 §5.1). */
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_OK);
-	free(token);
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"typ\":\"jwt\",\"kid\":\"rsa1\"}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_OK);
-	free(token);
-	/* A critical extension we cannot honour. */
-	token = authtest_token_raw("{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"crit\":[\"exp\"]}", c, rsa, NULL, 0);
-	CU_ASSERT_EQUAL(check(token), AUTH_R_MALFORMED);
-	free(token);
-	json_object_put(c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT_EQUAL(check_header(cases[i].header, rsa), cases[i].want);
 }
 
 static void test_malformed(void)
@@ -502,11 +450,7 @@ static void test_reason_names(void)
 
 static CU_TestInfo tests[] = {
 	{ "a valid RS256 and ES256 token", test_valid_tokens },
-	{ "expired, with leeway", test_expired },
-	{ "not yet valid (nbf, iat)", test_not_yet_valid },
-	{ "wrong issuer", test_wrong_issuer },
-	{ "audience: aud string/array, azp", test_audience },
-	{ "exp, sub, jti required", test_required_claims },
+	{ "claims: exp, nbf, iat, iss, aud/azp, sub, jti", test_claims },
 	{ "tampered payload", test_tampered_payload },
 	{ "tampered signature, foreign key", test_tampered_signature },
 	{ "alg none, absent, outside the list", test_alg_none },
