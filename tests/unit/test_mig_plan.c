@@ -327,7 +327,7 @@ static void test_long_history(void)
 {
 	enum { N = 300 };
 	static struct mig_script many[N];
-	static char versions[N][8];
+	static char versions[N][12];
 	struct mig_set big = { 0 };
 	size_t success = 0;
 
