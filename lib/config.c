@@ -149,6 +149,9 @@ static const struct setting settings[] = {
 	  "consecutive failures that open a database's circuit" },
 	{ "CIRCUIT_COOLDOWN", SET_INT, S(circuit_cooldown_s), "60", 1, 86400, CHECK_NONE, false, false,
 	  "seconds an open circuit waits before one half-open trial" },
+	/* events */
+	{ "EVENT_RETRY_ATTEMPTS", SET_INT, S(event_retry_attempts), "8", 1, 50, CHECK_NONE, false, false,
+	  "attempts at handling an event before it is dead (backoff from 1 s, doubling, at most 5 min)" },
 	/* alerts */
 	{ "WEBHOOK_URLS", SET_STRING, S(webhook_urls), "", 0, 0, CHECK_HTTP_URLS, false, false,
 	  "alert webhooks, comma-separated http(s) URLs" },

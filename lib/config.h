@@ -68,6 +68,8 @@ struct config {
 	int probe_retention_h;
 	int circuit_failure_threshold;
 	int circuit_cooldown_s;
+	/* events */
+	int event_retry_attempts;
 	/* alerts */
 	char *webhook_urls;		/* comma-separated */
 	int webhook_timeout_ms;
