@@ -336,7 +336,8 @@ static int loop(struct fleet *f)
 		int64_t now = time_mono_ms();
 		int nfds = 0, rc, timeout;
 
-		if (!f->shared.cancelled && cb->cancelled != NULL && cb->cancelled(cb->arg)) {
+		/* A task may have seen the cancel between two migrations. */
+		if (f->shared.cancelled || (cb->cancelled != NULL && cb->cancelled(cb->arg))) {
 			f->shared.cancelled = true;
 			cancel_queued(f);
 		}

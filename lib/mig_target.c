@@ -392,6 +392,12 @@ static enum mig_task_result apply_next(struct mig_task *t)
 
 	if (t->itodo >= t->ntodo)
 		return finish(t);
+	/* Between two migrations: ask the caller now, so a cancel stops the
+	 * target after its current migration (the fleet then cancels the
+	 * targets not started). */
+	if (!t->shared->cancelled && opts_of(t)->cb.cancelled != NULL &&
+	    opts_of(t)->cb.cancelled(opts_of(t)->cb.arg))
+		t->shared->cancelled = true;
 	if (t->shared->cancelled) {
 		t->out->status = MIG_STATUS_CANCELLED;
 		return finish(t);
