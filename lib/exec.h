@@ -180,6 +180,7 @@ PGresult *exec_resolve(struct db *db, const struct exec_request *req, const char
 
 /* What to create. */
 struct exec_new {
+	const char *id;			/* the new execution's id; NULL: a random one */
 	const struct exec_request *req;
 	const char *kind;		/* "migrate" */
 	const char *source;		/* "api", "event", "schedule" */
@@ -283,6 +284,10 @@ PGresult *exec_events_after(struct db *db, const char *id, int64_t after, int li
 /* The notification channel of execution `id`'s events ("infra_exec:<id>"). */
 #define EXEC_CHANNEL_MAX 64
 void exec_channel(char out[EXEC_CHANNEL_MAX], const char *id);
+
+/* The channel a cancel is notified on (the payload is the execution's
+ * id), so a runner stops within one migration, not one poll period. */
+#define EXEC_CANCEL_CHANNEL "infra_exec_cancel"
 
 /* LISTEN on `db` for execution `id`'s events (again after a reconnect).
  * 0 or -1. */

@@ -597,7 +597,10 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 			return found > 0 ? 0 : -1;
 		}
 	}
-	uuid_generate(id);
+	if (n->id != NULL)
+		snprintf(id, sizeof(id), "%s", n->id);
+	else
+		uuid_generate(id);
 	filters = exec_request_filters_json(n->req);
 	exec_query_init(&q);
 	/* Resolve, record the execution and its targets in one statement:
@@ -720,6 +723,9 @@ int exec_cancel(struct db *db, const char *id, const char *scope, json_object **
 	rc = exec_events_insert(db, id, strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10), 1,
 				&type, &data, err);
 	json_object_put(data);
+	/* The runners running its targets hear of it at commit. */
+	if (rc == 0)
+		rc = db_exec_command(db, err, "SELECT pg_notify('" EXEC_CANCEL_CHANNEL "', $1)", 1, params);
 	if (rc == 0)
 		rc = exec_finish_if_done(db, res, 0, &finished, err);
 	PQclear(res);
@@ -784,7 +790,9 @@ static int rollback_allowed(struct db *db, const PGresult *res, struct infra_err
 		return infra_fail(err, INFRA_ECONFLICT, "execution %s is still running; cancel it or "
 				  "wait for it to end", id);
 	/* A rollback of it running (or done), or a later execution that
-	 * changed one of its targets: undoing now would undo the wrong thing. */
+	 * changed one of its targets and was not rolled back itself (its
+	 * rollback, kind undo, changed nothing in the end): undoing now would
+	 * undo the wrong thing. */
 	later = db_exec(db, err,
 			"SELECT r.id, 'rollback' FROM executions r WHERE r.rollback_of = $1::uuid "
 			"AND r.status IN ('pending', 'in_progress', 'completed') "
@@ -793,7 +801,8 @@ static int rollback_allowed(struct db *db, const PGresult *res, struct infra_err
 			"ON lt.database_id = ot.database_id AND lt.schema_name = ot.schema_name "
 			"JOIN executions l ON l.id = lt.execution_id JOIN executions o ON o.id = ot.execution_id "
 			"WHERE ot.execution_id = $1::uuid AND l.id <> o.id AND l.created_at > o.created_at "
-			"AND l.status <> 'rolled_back' AND jsonb_array_length(ot.applied) > 0 "
+			"AND l.kind = 'migrate' AND l.status <> 'rolled_back' "
+			"AND jsonb_array_length(ot.applied) > 0 "
 			"AND jsonb_array_length(lt.applied) > 0 LIMIT 1) LIMIT 1", 1, params);
 	if (later == NULL)
 		return -1;
@@ -884,7 +893,10 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		return -1;
 	}
 	PQclear(res);
-	uuid_generate(new_id);
+	if (n->id != NULL)
+		snprintf(new_id, sizeof(new_id), "%s", n->id);
+	else
+		uuid_generate(new_id);
 	params[0] = id;
 	params[1] = new_id;
 	params[2] = n->source;
@@ -893,7 +905,8 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 	/* Each target undoes down to the version it had before the original
 	 * ran ('0' for a schema that had none: everything). */
 	res = db_exec(db, err,
-		      "WITH u AS (SELECT row_number() OVER (ORDER BY t.ordinal) AS ordinal, t.* "
+		      "WITH u AS (SELECT row_number() OVER (ORDER BY t.ordinal) AS n, t.database_id, "
+		      "t.database_name, t.schema_name, t.database_type, t.version_before "
 		      "FROM execution_targets t WHERE t.execution_id = $1::uuid "
 		      "AND jsonb_array_length(t.applied) > 0), "
 		      "e AS (INSERT INTO executions (id, kind, source, scope, filters, total_targets, "
@@ -901,7 +914,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		      "o.filters, (SELECT count(*) FROM u), $4, coalesce($5, o.tenant), o.id, 1 "
 		      "FROM executions o WHERE o.id = $1::uuid AND EXISTS (SELECT 1 FROM u) RETURNING id) "
 		      "INSERT INTO execution_targets (execution_id, ordinal, database_id, database_name, "
-		      "schema_name, database_type, target_version) SELECT e.id, u.ordinal, u.database_id, "
+		      "schema_name, database_type, target_version) SELECT e.id, u.n, u.database_id, "
 		      "u.database_name, u.schema_name, u.database_type, coalesce(u.version_before, '0') "
 		      "FROM e, u", 5, params);
 	if (res == NULL) {

@@ -441,12 +441,33 @@ static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
 	renew_leases(r->ctx, false);
 }
 
+/* Whether a cancel of execution `id` was notified (LISTEN in exec_task);
+ * drops every other notification. Costs a read of the socket. */
+static bool cancel_notified(struct db *db, const char *id)
+{
+	PGnotify *n;
+	bool found = false;
+
+	if (db->conn == NULL || PQconsumeInput(db->conn) == 0)
+		return false;
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		found |= strcmp(n->relname, EXEC_CANCEL_CHANNEL) == 0 && strcmp(n->extra, id) == 0;
+		PQfreemem(n);
+	}
+	return found;
+}
+
+/* Called at every migration boundary and now and then: a cancel is seen
+ * from its notification at once, or by looking every EXEC_CANCEL_POLL_MS
+ * (a notification lost with a reconnection). */
 static bool on_poll(void *arg)
 {
 	struct run *r = arg;
 	int64_t now = time_mono_ms();
 
 	renew_leases(r->ctx, false);
+	if (!r->cancel && cancel_notified(&r->ctx->db, r->execution_id))
+		r->cancel = true;
 	if (!r->cancel && now - r->cancel_checked_ms >= EXEC_CANCEL_POLL_MS) {
 		const char *params[1] = { r->execution_id };
 		struct infra_error err;
@@ -572,13 +593,28 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	free(held);
 }
 
+/* LISTEN for cancels on this runner's connection (again after it was
+ * reopened). */
+static void listen_cancels(struct runner_ctx *ctx)
+{
+	static PGconn *listening_on;
+	struct infra_error err;
+
+	if (ctx->db.conn != NULL && ctx->db.conn == listening_on)
+		return;
+	if (db_exec_command(&ctx->db, &err, "LISTEN " EXEC_CANCEL_CHANNEL, 0, NULL) == 0)
+		listening_on = ctx->db.conn;
+}
+
 int64_t exec_task(struct runner_ctx *ctx)
 {
 	static int failures;
 	struct infra_error err;
-	PGresult *res = claim(ctx, &err);
+	PGresult *res;
 	int n, from = 0, *rows;
 
+	listen_cancels(ctx);
+	res = claim(ctx, &err);
 	if (res == NULL) {
 		/* The control database is down, or its schema not there yet:
 		 * back off from 1 s, doubling up to 8 s. */
