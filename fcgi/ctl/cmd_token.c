@@ -18,14 +18,16 @@ static const char token_usage[] =
 	"                      [--aud A]... [--azp AZP] [--sub S] [--username U] [--email E]\n"
 	"                      [--perm P]... [--role R]... [--client-role CLIENT:ROLE]...\n"
 	"                      [--tenant T] [--group G]... [--ttl SECONDS] [--nbf-offset S]\n"
-	"                      [--jti J]\n"
+	"                      [--jti J] [--count N]\n"
 	"\n"
 	"print a signed access token shaped like Keycloak's: typ JWT and kid in the\n"
 	"header; exp, iat, jti, iss, aud, azp, sub, typ \"Bearer\", realm_access,\n"
 	"resource_access, preferred_username, email, scope, groups, tenant claims.\n"
 	"--perm and --role both become realm roles (a role named like a permission\n"
 	"grants it). --ttl defaults to 3600 and may be negative (an expired token);\n"
-	"--nbf-offset adds nbf = now + S. azp defaults to the first --aud.\n";
+	"--nbf-offset adds nbf = now + S. azp defaults to the first --aud.\n"
+	"--count prints N tokens, one per line, each with its own jti (for load\n"
+	"tests that need every request to bring a new token).\n";
 
 #define TOKEN_MAX_LIST 64
 
@@ -36,6 +38,7 @@ struct token_options {
 	int naud, nrealm_roles, nclient_roles, ngroups;
 	long ttl;
 	long nbf_offset;
+	long count;
 	int has_nbf;
 };
 
@@ -64,6 +67,7 @@ static int parse_options(struct token_options *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
 	o->ttl = 3600;
+	o->count = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = 0;
@@ -100,6 +104,8 @@ static int parse_options(struct token_options *o, int argc, char **argv)
 			rc = push(o->groups, &o->ngroups, v);
 		else if (strcmp(opt, "--ttl") == 0)
 			rc = parse_long(v, -315360000L, 315360000L, &o->ttl);
+		else if (strcmp(opt, "--count") == 0)
+			rc = parse_long(v, 1, 1000000L, &o->count);
 		else if (strcmp(opt, "--nbf-offset") == 0) {
 			rc = parse_long(v, -315360000L, 315360000L, &o->nbf_offset);
 			o->has_nbf = 1;
@@ -221,15 +227,23 @@ int cmd_token(int argc, char **argv)
 		fprintf(stderr, "infractl token: %s\n", err.message);
 		return CTL_FAILED;
 	}
-	claims = build_claims(&o, time_wall_s());
-	token = jwt_sign(key, o.kid, claims, &err);
-	json_object_put(claims);
-	EVP_PKEY_free(key);
-	if (token == NULL) {
-		fprintf(stderr, "infractl token: %s\n", err.message);
-		return CTL_FAILED;
+	if (o.count > 1 && o.jti != NULL) {
+		fputs("infractl token: --jti and --count exclude each other\n", stderr);
+		EVP_PKEY_free(key);
+		return CTL_USAGE;
 	}
-	puts(token);
-	free(token);
+	for (long i = 0; i < o.count; i++) {
+		claims = build_claims(&o, time_wall_s());
+		token = jwt_sign(key, o.kid, claims, &err);
+		json_object_put(claims);
+		if (token == NULL) {
+			fprintf(stderr, "infractl token: %s\n", err.message);
+			EVP_PKEY_free(key);
+			return CTL_FAILED;
+		}
+		puts(token);
+		free(token);
+	}
+	EVP_PKEY_free(key);
 	return CTL_OK;
 }
