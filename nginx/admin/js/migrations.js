@@ -1,0 +1,82 @@
+// migrations.js — the Migrations view: executions newest first, filtered by
+// status, with cursor pagination; and how an execution's scope and
+// progress are shown wherever executions appear.
+
+import { api, query } from './api.js';
+import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
+import { errorBox, field } from './forms.js';
+import { Pager } from './pager.js';
+import { go, link } from './router.js';
+import { can } from './session.js';
+
+export const EXECUTION_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'rolled_back'];
+const PAGE_SIZE = 25;
+
+// scopeText(execution): "regional · region=eu-1 · type=tenant".
+export function scopeText(e) {
+	const f = e.filters || {};
+	return [e.scope, f.region && `region=${f.region}`, f.tenant && `tenant=${f.tenant}`,
+		f.database_id && `database=${f.database_id.slice(0, 8)}`,
+		f.database_type && `type=${f.database_type}`].filter(Boolean).join(' · ');
+}
+
+// progressBar(progress, label): a <progress> with its percent as text.
+export function progressBar(p = {}, label = 'progress') {
+	const percent = Math.round(Number(p.percent) || 0);
+	return h('span', { class: 'progress' },
+		h('progress', { max: 100, value: percent, 'aria-label': label }),
+		h('span', { class: 'progress-text' }, `${percent}%`));
+}
+
+export async function migrationList(root, { query: q, signal }) {
+	const status = q.get('status') || '';
+	const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter executions' },
+		field('mf', { name: 'status', label: 'Status', type: 'select', value: status,
+			options: [['', 'any'], ...EXECUTION_STATUSES.map(s => [s, s.replace('_', ' ')])] }),
+		h('div', { class: 'filter-actions' }, h('button', { type: 'submit' }, 'Apply')));
+	form.addEventListener('submit', event => {
+		event.preventDefault();
+		go('/migrations', Object.fromEntries(new FormData(form)));
+	});
+
+	const list = h('div');
+	const problem = h('div');
+	const pager = new Pager(async cursor => {
+		try {
+			const { data } = await api('GET', `/migrations${query({ status, limit: PAGE_SIZE, cursor })}`, { signal });
+			replace(problem);
+			replace(list, executionTable(data.items));
+			return data;
+		} catch (err) {
+			if (!signal.aborted && err.status !== 401)
+				replace(problem, errorBox(err));
+			return null;
+		}
+	}, 'Execution pages');
+
+	root.append(heading('Migrations',
+		can('migrations:execute') ? h('a', { href: '#/migrations/new', class: 'button' }, 'Start execution') : null),
+	form, problem, list, pager.element);
+	await pager.first();
+}
+
+function executionTable(items) {
+	return table([
+		{ label: 'Execution', cell: e => h('a', { href: link(`/migrations/${e.id}`) }, shortId(e.id)) },
+		{ label: 'Kind', cell: e => e.rollback_of ? 'rollback' : (e.kind || 'migrate') },
+		{ label: 'Scope', cell: e => scopeText(e) },
+		{ label: 'Target version', cell: e => e.target_version || 'latest' },
+		{ label: 'Status', cell: e => badge(e.status) },
+		{ label: 'Progress', cell: e => progressBar(e.progress, `progress of ${e.id}`) },
+		{ label: 'Targets', class: 'num', cell: e => counts(e.progress) },
+		{ label: 'By', cell: e => e.executed_by },
+		{ label: 'Created', cell: e => utc(e.created_at), class: 'nowrap' },
+		{ label: 'Completed', cell: e => utc(e.completed_at), class: 'nowrap' },
+	], items, 'No execution matches.', e => ({ dataset: { execution: e.id } }));
+}
+
+// counts(progress): "3/4, 1 failed".
+export function counts(p = {}) {
+	const more = [p.failed_targets && `${p.failed_targets} failed`, p.skipped_targets && `${p.skipped_targets} skipped`];
+	return [`${p.completed_targets ?? 0}/${p.total_targets ?? 0}`, ...more].filter(Boolean).join(', ');
+}
