@@ -96,8 +96,13 @@ hold_lock() {
 }
 
 release_lock() {
-	echo 'COMMIT;' >&7
+	# In a subshell: should the locker be gone (a server restart), the
+	# broken pipe ends the subshell, not the test.
+	(echo 'COMMIT;' >&7) 2>/dev/null || true
 	exec 7>&-
+	# A process started meanwhile may have inherited the fifo (start
+	# servers with 7>&-): do not wait for it forever.
+	wait_for 10 bash -c "! kill -0 $LOCKER 2>/dev/null" || kill "$LOCKER" 2>/dev/null
 	wait "$LOCKER" 2>/dev/null || true
 }
 
@@ -118,4 +123,16 @@ lock_granted() {
 target_field() {
 	as "$MIG" GET "/migrations/$1/targets"
 	jq -r --arg d "$2" --arg s "$3" ".items[] | select(.database_id == \$d and .schema == \$s) | $4" <<<"$BODY"
+}
+
+# lease_pid ID DATABASE_ID SCHEMA: the pid of the runner holding the target.
+lease_pid() {
+	psql_control -c "SELECT split_part(lease_owner, ':', 2) FROM infra.execution_targets
+		WHERE execution_id = '$1' AND database_id = '$2' AND schema_name = '$3'"
+}
+
+# each_once DB SCHEMA: no version appears twice among the history's SQL rows.
+each_once() {
+	[ "$(target_psql "$1" -c "SELECT count(*) FROM (SELECT version FROM \"$2\".flyway_schema_history
+		WHERE type = 'SQL' GROUP BY version HAVING count(*) > 1) d")" = 0 ]
 }
