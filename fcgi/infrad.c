@@ -108,10 +108,6 @@ int main(int argc, char **argv)
 		fputs(infrad_usage, stderr);
 		return 2;
 	}
-	/* proctitle_init() reuses argv's memory (and the environment's) for the
-	 * process title: keep our own copy of the path for every reload. */
-	if (config_path != NULL)
-		config_path = config_path_copy = strdup(config_path);
 	if (config_load(&cfg, config_path, CONFIG_FOR_DAEMON, &problems) != 0) {
 		fprintf(stderr, "infrad: invalid configuration%s%s%s:\n%s",
 			config_path ? " ('" : "", config_path ? config_path : "",
@@ -125,6 +121,10 @@ int main(int argc, char **argv)
 		config_release(&cfg);
 		return 0;
 	}
+	/* proctitle_init() reuses argv's memory (and the environment's) for the
+	 * process title: keep our own copy of the path for every reload. */
+	if (config_path != NULL)
+		config_path = config_path_copy = strdup(config_path);
 	proctitle_init(argc, argv);
 	proctitle_set("infrad: master");
 	log_level_parse(cfg.log_level, &level);
