@@ -26,6 +26,7 @@ export const WAIT_MS = 30000;
 
 let count = 0;
 let failed = 0;
+let skipping = false;
 let page = null;
 let shotDir = null;
 
@@ -34,10 +35,17 @@ export function diag(...lines) {
 		console.log(`# ${line}`);
 }
 
-// check(description, fn): ok when the async fn resolves; not ok (with the
-// error and a screenshot) when it throws. Resolves to whether it passed.
-export async function check(description, fn) {
+// check(description, fn, options): ok when the async fn resolves; not ok
+// (with the error and a screenshot) when it throws. Resolves to whether it
+// passed. The checks of a file build on each other, so after a failure the
+// rest are skipped (each waiting out its timeout would tell nothing more),
+// except those with options.always.
+export async function check(description, fn, options = {}) {
 	count++;
+	if (skipping && !options.always) {
+		console.log(`ok ${count} # skip ${description} (an earlier check failed)`);
+		return false;
+	}
 	try {
 		await fn();
 		console.log(`ok ${count} - ${description}`);
@@ -46,6 +54,7 @@ export async function check(description, fn) {
 		return true;
 	} catch (err) {
 		failed++;
+		skipping = true;
 		console.log(`not ok ${count} - ${description}`);
 		diag(String(err?.stack || err).split('\n').slice(0, 8).join('\n'));
 		await screenshot(`not-ok-${count}`);
@@ -198,8 +207,10 @@ export function psql(sql, database) {
 	const u = new URL(target);
 	if (database)
 		u.pathname = `/${database}`;
-	return execFileSync('psql', [u.toString(), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-		{ encoding: 'utf8' }).trim();
+	return execFileSync('psql', [u.toString(), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+		encoding: 'utf8',
+		env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+	}).trim();
 }
 
 // makeDatabase(name): a fresh login role and database `name` owned by it,

@@ -128,7 +128,7 @@ await check('after sign-out the token is unusable: GET /auth/me with it is 401',
 await check('no CSP violation or script error in the console', async () => {
 	if (problems.length > 0)
 		throw new Error(problems.join('\n'));
-});
+}, { always: true });
 
 await browser.close();
 done();

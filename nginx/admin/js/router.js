@@ -36,9 +36,9 @@ export function where() {
 }
 
 // link(path, query): the href of a route, with the non-empty query values.
-export function link(path, query = {}) {
+export function link(path, query) {
 	const q = new URLSearchParams();
-	for (const [name, value] of Object.entries(query))
+	for (const [name, value] of Object.entries(query || {}))
 		if (value !== undefined && value !== null && value !== '')
 			q.set(name, value);
 	const text = q.toString();
