@@ -3,7 +3,7 @@
 // that tests/run counts; a screenshot of the page at each failure; calls
 // to the API and tokens from scripts/token for setting up and checking.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -202,15 +202,43 @@ const target = new URL(process.env.INFRA_TARGET_PGURL || 'postgresql://localhost
 export const TARGET_HOST = target.hostname;
 export const TARGET_PORT = Number(target.port || 5432);
 
-// psql(sql, database): run sql on the stack's cluster as its superuser.
-export function psql(sql, database) {
+const PSQL_ENV = { ...process.env, PGOPTIONS: '-c client_min_messages=warning' };
+
+function targetUrl(database) {
 	const u = new URL(target);
 	if (database)
 		u.pathname = `/${database}`;
-	return execFileSync('psql', [u.toString(), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
-		encoding: 'utf8',
-		env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
-	}).trim();
+	return u.toString();
+}
+
+// psql(sql, database): run sql on the stack's cluster as its superuser.
+export function psql(sql, database) {
+	return execFileSync('psql', [targetUrl(database), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+		{ encoding: 'utf8', env: PSQL_ENV }).trim();
+}
+
+// holdLock(database, sql): a session that runs sql (LOCK TABLE …) in an
+// open transaction; resolves once it holds the lock, to {release()}, which
+// commits and ends the session.
+export function holdLock(database, sql) {
+	const session = spawn('psql', [targetUrl(database), '-X', '-q', '-v', 'ON_ERROR_STOP=1'],
+		{ env: PSQL_ENV, stdio: ['pipe', 'pipe', 'inherit'] });
+	const ended = new Promise(resolve => session.on('exit', resolve));
+	return new Promise((resolve, reject) => {
+		let out = '';
+		session.stdout.on('data', chunk => {
+			out += chunk;
+			if (out.includes('locked'))
+				resolve({
+					release() {
+						session.stdin.end('COMMIT;\n');
+						return ended;
+					},
+				});
+		});
+		session.on('exit', code => reject(new Error(`psql holding the lock exited (${code})`)));
+		session.stdin.write(`BEGIN;\n${sql}\n\\echo locked\n`);
+	});
 }
 
 // makeDatabase(name): a fresh login role and database `name` owned by it,

@@ -35,8 +35,8 @@ export async function migrationNew(root, { query: q, signal }) {
 		: field('mig', { name: 'database_id', label: 'Database id', hint: 'The database\'s UUID' });
 	const box = h('div');
 	const planBox = h('section', { class: 'plan', 'aria-live': 'polite', 'aria-label': 'Plan' });
-	const preview = h('button', { type: 'submit' }, 'Preview plan');
-	const startButton = h('button', { type: 'button', class: 'primary-action', disabled: true }, 'Start execution');
+	const preview = h('button', { type: 'submit', class: 'secondary' }, 'Preview plan');
+	const startButton = h('button', { type: 'button', disabled: true }, 'Start execution');
 	const form = h('form', { class: 'grid-form', novalidate: true, 'aria-label': 'Execution' },
 		field('mig', { name: 'scope', label: 'Scope', type: 'select', value: q.get('scope') || 'all', options: SCOPES }),
 		field('mig', { name: 'region', label: 'Region', value: q.get('region') || '' }),
@@ -133,7 +133,7 @@ export async function migrationNew(root, { query: q, signal }) {
 				{ label: 'Plan', cell: t => badge(t.status) },
 				{ label: 'Now at', cell: t => t.version_before || 'empty' },
 				{ label: 'Would apply', cell: t => (t.pending || []).length === 0 ? 'nothing (up to date)'
-					: h('ol', { class: 'pending' }, t.pending.map(m =>
+					: h('ul', { class: 'pending' }, t.pending.map(m =>
 						h('li', null, h('code', null, m.version ?? 'R'), ` ${m.description}`))) },
 				{ label: 'Problem', cell: t => problemText(t) || '—' },
 			], plan, 'No target matches these filters.', t => ({ dataset: { target: t.target || '' } })));

@@ -20,8 +20,8 @@ const TARGET_COLUMNS = [
 	{ label: 'Type', cell: t => t.database_type || '—' },
 	{ label: 'Status', cell: t => badge(t.status) },
 	{ label: 'Attempts', cell: t => String(t.attempts ?? 0), class: 'num' },
-	{ label: 'Version', cell: t => `${t.version_before || 'empty'} → ${t.current_version || '—'}` },
-	{ label: 'Applied', cell: t => (t.applied || []).map(m => m.version ?? 'R').join(', ') || '—' },
+	{ label: 'Version', cell: t => `${t.version_before || 'empty'} → ${t.current_version || (t.completed_at ? 'empty' : '…')}` },
+	{ label: 'Applied', cell: t => (t.applied || []).map(scriptName).join(', ') || '—' },
 	{ label: 'Error', cell: t => problemText(t) || '—' },
 	{ label: 'Started', cell: t => when(t.started_at), class: 'nowrap' },
 	{ label: 'Completed', cell: t => when(t.completed_at), class: 'nowrap' },
@@ -194,6 +194,13 @@ export async function migrationDetail(root, { params, signal }) {
 	}
 	// The final word: the execution and every target as stored.
 	await loadAll();
+}
+
+// scriptName(m): a migration as "3", "U3" (undo) or "R" (repeatable).
+function scriptName(m) {
+	if (m.version === null || m.version === undefined)
+		return 'R';
+	return m.script?.startsWith('U') ? `U${m.version}` : m.version;
 }
 
 function label(t) {
