@@ -7,12 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "daemon.h"
+#include "event.h"
 #include "exec_run.h"
 #include "log.h"
 #include "probe.h"
 #include "proctitle.h"
 #include "runner_task.h"
+#include "schedule.h"
 #include "timeutil.h"
 
 #define RUNNER_MAX_SLEEP_MS 1000
@@ -21,6 +24,9 @@
 static const struct runner_task tasks[] = {
 	{ "probes", probe_task },	/* lib/probe.h: database health probes */
 	{ "executions", exec_task },	/* lib/exec_run.h: migration executions */
+	{ "events", event_task },	/* lib/event.h: the outbox's consumer */
+	{ "schedules", schedule_task },	/* lib/schedule.h: migration schedules */
+	{ "alerts", alert_task },	/* lib/alert.h: webhook deliveries */
 	{ NULL, NULL },
 };
 

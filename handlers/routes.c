@@ -14,6 +14,9 @@ const struct route http_routes[] = {
 	{ "GET", "/system/info", "infrastructure:read", handle_system_info_get, 0 },
 	{ "GET", "/system/config", "infrastructure:admin", handle_system_config_get, 0 },
 	{ "GET", "/system/audit", "infrastructure:admin", handle_system_audit_get, 0 },
+	{ "GET", "/system/events", "infrastructure:admin", handle_system_events_list, 0 },
+	{ "GET", "/system/events/{id}", "infrastructure:admin", handle_system_events_get, 0 },
+	{ "POST", "/system/events/{id}/retry", "infrastructure:admin", handle_system_events_retry, 0 },
 
 	/* auth */
 	{ "GET", "/auth/me", PERM_ANY_TOKEN, handle_auth_me_get, 0 },
@@ -34,8 +37,15 @@ const struct route http_routes[] = {
 	{ "POST", "/databases/{id}/test", "databases:read", handle_databases_test, 0 },
 	{ "GET", "/databases/{id}/health", "databases:read", handle_databases_health_get, 0 },
 
-	/* migrations (migrations.c, migration_events.c); the fixed paths
-	 * before /migrations/{id} */
+	/* tenants (tenants.c) */
+	{ "POST", "/tenants", "tenants:manage", handle_tenants_create, 0 },
+	{ "GET", "/tenants", "tenants:read", handle_tenants_list, 0 },
+	{ "GET", "/tenants/{id}", "tenants:read", handle_tenants_get, 0 },
+	{ "DELETE", "/tenants/{id}", "tenants:manage", handle_tenants_delete, 0 },
+	{ "POST", "/tenants/{id}/migrate", "migrations:execute", handle_tenants_migrate, 0 },
+
+	/* migrations (migrations.c, migration_events.c, schedules.c); the
+	 * fixed paths before /migrations/{id} */
 	{ "POST", "/migrations/execute", "migrations:execute", handle_migrations_execute, 0 },
 	{ "GET", "/migrations", "migrations:read", handle_migrations_list, 0 },
 	{ "GET", "/migrations/plan", "migrations:read", handle_migrations_plan, 0 },
@@ -44,6 +54,10 @@ const struct route http_routes[] = {
 	{ "POST", "/migrations/repair", "migrations:manage", handle_migrations_repair, 0 },
 	{ "POST", "/migrations/baseline", "migrations:manage", handle_migrations_baseline, 0 },
 	{ "POST", "/migrations/rollback", "migrations:manage", handle_migrations_rollback_body, 0 },
+	{ "GET", "/migrations/schedules", "migrations:read", handle_schedules_list, 0 },
+	{ "POST", "/migrations/schedules", "migrations:manage", handle_schedules_create, 0 },
+	{ "GET", "/migrations/schedules/{id}", "migrations:read", handle_schedules_get, 0 },
+	{ "DELETE", "/migrations/schedules/{id}", "migrations:manage", handle_schedules_delete, 0 },
 	{ "GET", "/migrations/{id}", "migrations:read", handle_migrations_get, 0 },
 	{ "GET", "/migrations/{id}/targets", "migrations:read", handle_migrations_targets, 0 },
 	{ "GET", "/migrations/{id}/events", "migrations:read", handle_migrations_events, ROUTE_STREAM },

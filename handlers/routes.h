@@ -16,6 +16,11 @@ int handle_system_info_get(struct request *r);
 int handle_system_config_get(struct request *r);
 int handle_system_audit_get(struct request *r);
 
+/* events.c */
+int handle_system_events_list(struct request *r);
+int handle_system_events_get(struct request *r);
+int handle_system_events_retry(struct request *r);
+
 /* auth.c */
 int handle_auth_me_get(struct request *r);
 int handle_auth_permissions_get(struct request *r);
@@ -51,5 +56,18 @@ int handle_migrations_history(struct request *r);
 int handle_migrations_validate(struct request *r);
 int handle_migrations_repair(struct request *r);
 int handle_migrations_baseline(struct request *r);
+
+/* tenants.c */
+int handle_tenants_create(struct request *r);
+int handle_tenants_list(struct request *r);
+int handle_tenants_get(struct request *r);
+int handle_tenants_delete(struct request *r);
+int handle_tenants_migrate(struct request *r);
+
+/* schedules.c */
+int handle_schedules_create(struct request *r);
+int handle_schedules_list(struct request *r);
+int handle_schedules_get(struct request *r);
+int handle_schedules_delete(struct request *r);
 
 #endif

@@ -161,8 +161,9 @@ int exec_query_param(struct exec_query *q, const char *value);
  *   all      every active database, with its registered schema
  *   admin    … of database_type admin
  *   regional … of `region`
- *   tenant   … whose tenant is `tenant` (the next issue adds the schemas
- *            of tenants that live in shared databases as another branch)
+ *   tenant   … whose tenant is `tenant`, and the schema of the tenant
+ *            `tenant` (lib/tenant.h, when active) on its database, of
+ *            database_type "tenant" (its set), in a shared database too
  *   single   the database `database_id`
  * narrowed by database_type when given. Values go in as parameters. */
 void exec_resolve_sql(struct exec_query *q, const struct exec_request *req, const char *scope);
@@ -330,9 +331,10 @@ json_object *exec_progress_event(json_object *execution);
 /* After a change to the counters of the execution in row `row` of `res`
  * (selected with exec_columns_sql): when every target has finished, end it
  * — final status, completed_at, its active_targets released, the original
- * of a completed rollback marked rolled_back, the `done` event. Sets
- * *finished to the final status (static), or NULL when targets are left
- * or it had ended already. 0 or -1. */
+ * of a completed rollback marked rolled_back, the `done` event, and for a
+ * failed one its execution.failed alert (lib/alert.h). Sets *finished to
+ * the final status (static), or NULL when targets are left or it had
+ * ended already. 0 or -1. */
 int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char **finished,
 			struct infra_error *err);
 

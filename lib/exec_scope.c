@@ -28,8 +28,53 @@ int exec_query_param(struct exec_query *q, const char *value)
 	return q->nparams;
 }
 
+/* Scope tenant: the databases the tenant owns (their registered schema)
+ * and the schemas of the tenant's row in `tenants` on its database (in a
+ * shared one too), migrated with the tenant set, in one SELECT over both.
+ * The filters narrow both branches; database_type narrows the second as
+ * its set's type, "tenant". */
+static void resolve_tenant_sql(struct exec_query *q, const struct exec_request *req,
+			       const char *scope)
+{
+	struct strbuf f = STRBUF_INIT;
+	int slug = exec_query_param(q, req->tenant), type = 0, sc = 0;
+
+	if (req->region != NULL)
+		strbuf_addf(&f, " AND d.region = $%d", exec_query_param(q, req->region));
+	if (req->database_id != NULL)
+		strbuf_addf(&f, " AND d.id = $%d::uuid", exec_query_param(q, req->database_id));
+	if (req->database_type != NULL)
+		type = exec_query_param(q, req->database_type);
+	if (scope != NULL)
+		sc = exec_query_param(q, scope);
+	strbuf_addstr(&q->sql, "SELECT " EXEC_DB_COLUMNS ", d.schema_name, d.database_type FROM ("
+			       "SELECT " EXEC_DB_COLUMNS ", d.schema_name, d.database_type, d.created_at "
+			       "FROM databases d WHERE d.is_active");
+	strbuf_addf(&q->sql, " AND d.tenant = $%d%s", slug, f.buf);
+	if (type)
+		strbuf_addf(&q->sql, " AND d.database_type = $%d", type);
+	if (sc)
+		strbuf_addf(&q->sql, " AND d.tenant = $%d", sc);
+	strbuf_addstr(&q->sql, " UNION ALL SELECT " EXEC_DB_COLUMNS ", t.schema_name, 'tenant', "
+			       "t.created_at FROM tenants t JOIN databases d ON d.id = t.database_id "
+			       "WHERE d.is_active AND t.status = 'active'");
+	/* …not twice when the tenant's schema is its own database's */
+	strbuf_addf(&q->sql, " AND t.slug = $%d%s AND NOT (d.tenant IS NOT DISTINCT FROM t.slug "
+		    "AND d.schema_name = t.schema_name)", slug, f.buf);
+	if (type)
+		strbuf_addf(&q->sql, " AND $%d = 'tenant'", type);
+	if (sc)
+		strbuf_addf(&q->sql, " AND t.slug = $%d", sc);
+	strbuf_addstr(&q->sql, ") d ORDER BY d.created_at, d.id, d.schema_name");
+	strbuf_release(&f);
+}
+
 void exec_resolve_sql(struct exec_query *q, const struct exec_request *req, const char *scope)
 {
+	if (req->scope == EXEC_SCOPE_TENANT && req->tenant != NULL) {
+		resolve_tenant_sql(q, req, scope);
+		return;
+	}
 	strbuf_addstr(&q->sql, "SELECT " EXEC_DB_COLUMNS ", d.schema_name, d.database_type "
 			       "FROM databases d WHERE d.is_active");
 	switch (req->scope) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "exec.h"
 #include "log.h"
 #include "metrics.h"
@@ -354,6 +355,10 @@ int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char 
 		json_object_object_add(data, "progress", json_object_get(progress));
 		rc = exec_events_insert(db, id, strtoll(PQgetvalue(after, 0, EXEC_C_EVENT_SEQ), NULL, 10),
 					1, &type, &data, err);
+		/* The webhooks hear of a failure (lib/alert.h), in this
+		 * transaction: once exactly. */
+		if (rc == 0 && strcmp(status, "failed") == 0)
+			rc = alert_execution_failed(db, exec, err);
 		json_object_put(data);
 		json_object_put(exec);
 	}
