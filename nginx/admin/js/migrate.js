@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { badge, h, heading, replace, table } from './dom.js';
 import { busy, clearErrors, field, showError } from './forms.js';
 import { DATABASE_TYPES } from './dbform.js';
+import { problemText } from './migrations.js';
 import { go } from './router.js';
 import { can } from './session.js';
 
@@ -19,15 +20,6 @@ const SCOPES = [
 ];
 // The filter each scope needs.
 const NEEDS = { regional: 'region', tenant: 'tenant', single: 'database_id' };
-
-// problemText(entry): why a target of a plan or execution cannot go on.
-export function problemText(entry) {
-	if (!entry)
-		return '';
-	const error = typeof entry.error === 'string' ? entry.error : entry.error?.message;
-	const problems = (entry.problems || []).map(p => `${p.code}${p.version ? ` (${p.version})` : ''}: ${p.message}`);
-	return [error, entry.skipped, ...problems].filter(Boolean).join('; ');
-}
 
 export async function migrationNew(root, { query: q, signal }) {
 	const databaseControl = can('databases:read')

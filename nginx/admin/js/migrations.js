@@ -28,6 +28,15 @@ export function progressBar(p = {}, label = 'progress') {
 		h('span', { class: 'progress-text' }, `${percent}%`));
 }
 
+// problemText(entry): why a target of a plan or execution cannot go on.
+export function problemText(entry) {
+	if (!entry)
+		return '';
+	const error = typeof entry.error === 'string' ? entry.error : entry.error?.message;
+	const problems = (entry.problems || []).map(p => `${p.code}${p.version ? ` (${p.version})` : ''}: ${p.message}`);
+	return [error, entry.skipped, ...problems].filter(Boolean).join('; ');
+}
+
 export async function migrationList(root, { query: q, signal }) {
 	const status = q.get('status') || '';
 	const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter executions' },

@@ -22,19 +22,23 @@ export class EventParser {
 
 	push(chunk) {
 		this.buffer += chunk;
+		const eol = /\r\n|\r|\n/g;
 		let start = 0;
-		for (;;) {
-			const end = this.buffer.slice(start).search(/[\r\n]/);
-			if (end < 0)
+		let m;
+		while ((m = eol.exec(this.buffer)) !== null) {
+			// A CR that ends the chunk may be the first half of a CRLF.
+			if (m[0] === '\r' && m.index + 1 === this.buffer.length)
 				break;
-			const at = start + end;
-			// A CR at the end of the chunk may be half of a CRLF.
-			if (this.buffer[at] === '\r' && at + 1 === this.buffer.length)
-				break;
-			this.line(this.buffer.slice(start, at));
-			start = at + (this.buffer[at] === '\r' && this.buffer[at + 1] === '\n' ? 2 : 1);
+			this.line(this.buffer.slice(start, m.index));
+			start = eol.lastIndex;
 		}
 		this.buffer = this.buffer.slice(start);
+	}
+
+	// end(): the stream has ended; a CR held back ended its line after all.
+	end() {
+		if (this.buffer.endsWith('\r'))
+			this.push('\n');
 	}
 
 	line(text) {
@@ -139,8 +143,10 @@ export async function follow(url, options) {
 		try {
 			while (!finished) {
 				const { value, done } = await reader.read();
-				if (done)
+				if (done) {
+					parser.end();
 					break;
+				}
 				parser.push(decoder.decode(value, { stream: true }));
 			}
 		} catch (e) {
