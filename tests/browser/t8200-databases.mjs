@@ -3,8 +3,10 @@
 // field, a failed connection test (a wrong password, verify on) next to the
 // connection, and a valid database lands on its page and in the filtered
 // list; then a connection test, an edit that meets someone else's change
-// (412 explained, nothing saved), an edit that saves, and a delete.
-import { api, check, done, expectStatus, launch, makeDatabase, RUN, signIn, TARGET_HOST, TARGET_PORT, token } from './harness.mjs';
+// (412 explained, nothing saved), an edit that saves, a delete, and the
+// list's pages (keyset cursors) forth and back.
+import { ADMIN, api, check, done, expectStatus, launch, makeDatabase, RUN, signIn, TARGET_HOST, TARGET_PORT,
+	token } from './harness.mjs';
 
 const browser = await launch();
 const { page, problems } = browser;
@@ -124,6 +126,36 @@ await check('delete asks first, then the database leaves the active list', async
 	const db = expectStatus(await api('GET', `/databases/${id}`, { token: manager }), 200, 'GET');
 	if (db.is_active !== false)
 		throw new Error('still active');
+});
+
+await check('pagination: 26 matches make two pages of 25 and 1; Next and Previous move between them', async () => {
+	const prefix = `brw-page-${RUN}`;
+	const names = Array.from({ length: 26 }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+	const ids = [];
+	for (const n of names)
+		ids.push(expectStatus(await api('POST', '/databases?verify=false', { token: manager, body: {
+			name: n, host: TARGET_HOST, port: TARGET_PORT, database_name: target.name, username: target.name,
+			password: target.password, database_type: 'shared', sslmode: 'disable',
+		} }), 201, `register ${n}`).id);
+	const shown = () => page.locator('tr[data-name]').evaluateAll(rows => rows.map(r => r.dataset.name));
+	try {
+		await page.goto(`${ADMIN}#/databases?q=${prefix}`);
+		await page.getByText('26 databases match').waitFor();
+		await page.locator(`tr[data-name="${names[0]}"]`).waitFor();
+		if (JSON.stringify(await shown()) !== JSON.stringify(names.slice(0, 25)))
+			throw new Error(`page 1: ${await shown()}`);
+		await page.getByRole('button', { name: 'Next →' }).click();
+		await page.locator(`tr[data-name="${names[25]}"]`).waitFor();
+		if (JSON.stringify(await shown()) !== JSON.stringify(names.slice(25)) || await page.getByRole('button', { name: 'Next →' }).isEnabled())
+			throw new Error(`page 2: ${await shown()}`);
+		await page.getByRole('button', { name: '← Previous' }).click();
+		await page.locator(`tr[data-name="${names[0]}"]`).waitFor();
+		if ((await shown()).length !== 25 || await page.getByRole('button', { name: '← Previous' }).isEnabled())
+			throw new Error(`page 1 again: ${await shown()}`);
+	} finally {
+		for (const i of ids)
+			await api('DELETE', `/databases/${i}`, { token: manager });
+	}
 });
 
 await check('no CSP violation or script error in the console', async () => {
