@@ -2,7 +2,8 @@
 // field as typed and never sent; a missing database comes back from the API
 // as a field error next to that field; a valid tenant is created, listed,
 // and linked to the execution migrating its schema, which completes; the
-// Audit view (infrastructure:admin) shows the creation, filtered by action.
+// Audit view (infrastructure:admin) shows the creation, filtered by action,
+// and a filter the API refuses has its reason next to it.
 import { api, check, done, expectStatus, launch, makeDatabase, RUN, signIn, TARGET_HOST, TARGET_PORT,
 	token } from './harness.mjs';
 
@@ -83,6 +84,12 @@ await check('the audit trail, filtered by action, shows the creation by this use
 	const actions = await page.locator('tr[data-action]').evaluateAll(rows => rows.map(r => r.dataset.action));
 	if (actions.some(a => a !== 'tenant.create'))
 		throw new Error(`other actions listed: ${actions.join(', ')}`);
+});
+
+await check('a "since" the API cannot read: its reason shows next to that filter', async () => {
+	await page.getByLabel('Since (UTC)').fill('yesterday');
+	await page.getByRole('button', { name: 'Apply' }).click();
+	await page.locator('#af-since-error').filter({ hasText: 'ISO 8601' }).waitFor();
 });
 
 await check('no CSP violation or script error in the console', async () => {

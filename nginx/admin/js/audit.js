@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { badge, h, heading, json, replace, shortId, table, utc } from './dom.js';
-import { errorBox, field } from './forms.js';
+import { clearErrors, field, showError } from './forms.js';
 import { Pager } from './pager.js';
 import { go } from './router.js';
 
@@ -35,12 +35,12 @@ export async function audit(root, { query: q, signal }) {
 	const pager = new Pager(async cursor => {
 		try {
 			const { data } = await api('GET', `/system/audit${query({ ...filters, cursor })}`, { signal });
-			replace(problem);
+			clearErrors(form, problem);
 			replace(list, auditTable(data.items));
 			return data;
 		} catch (err) {
 			if (!signal.aborted && err.status !== 401)
-				replace(problem, errorBox(err));
+				showError(problem, err, form);
 			return null;
 		}
 	}, 'Audit pages');

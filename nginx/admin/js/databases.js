@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
-import { busy, clearErrors, errorBox, field, showError } from './forms.js';
+import { busy, clearErrors, field, showError } from './forms.js';
 import { createBody, databaseFields, DATABASE_TYPES, readDatabase } from './dbform.js';
 import { Pager } from './pager.js';
 import { go, link } from './router.js';
@@ -41,13 +41,13 @@ export async function databaseList(root, { query: q, signal }) {
 		try {
 			const { data } = await api('GET', `/databases${query({ ...filters, limit: PAGE_SIZE, cursor })}`,
 				{ signal });
-			replace(problem);
+			clearErrors(form, problem);
 			replace(count, `${data.total} database${data.total === 1 ? '' : 's'} match`);
 			replace(list, databaseTable(data.items));
 			return data;
 		} catch (err) {
 			if (!signal.aborted && err.status !== 401)
-				replace(problem, errorBox(err));
+				showError(problem, err, form);
 			return null;
 		}
 	}, 'Database pages');

@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
-import { errorBox, field } from './forms.js';
+import { clearErrors, field, showError } from './forms.js';
 import { Pager } from './pager.js';
 import { go, link } from './router.js';
 import { can } from './session.js';
@@ -53,12 +53,12 @@ export async function migrationList(root, { query: q, signal }) {
 	const pager = new Pager(async cursor => {
 		try {
 			const { data } = await api('GET', `/migrations${query({ status, limit: PAGE_SIZE, cursor })}`, { signal });
-			replace(problem);
+			clearErrors(form, problem);
 			replace(list, executionTable(data.items));
 			return data;
 		} catch (err) {
 			if (!signal.aborted && err.status !== 401)
-				replace(problem, errorBox(err));
+				showError(problem, err, form);
 			return null;
 		}
 	}, 'Execution pages');

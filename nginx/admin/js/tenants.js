@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
-import { busy, clearErrors, errorBox, field, notice, setFieldError, showError } from './forms.js';
+import { busy, clearErrors, field, notice, setFieldError, showError } from './forms.js';
 import { Pager } from './pager.js';
 import { go, link } from './router.js';
 import { can } from './session.js';
@@ -33,12 +33,12 @@ export async function tenants(root, { query: q, signal }) {
 	const pager = new Pager(async cursor => {
 		try {
 			const { data } = await api('GET', `/tenants${query({ status, limit: PAGE_SIZE, cursor })}`, { signal });
-			replace(problem);
+			clearErrors(filters, problem);
 			replace(list, tenantTable(data.items));
 			return data;
 		} catch (err) {
 			if (!signal.aborted && err.status !== 401)
-				replace(problem, errorBox(err));
+				showError(problem, err, filters);
 			return null;
 		}
 	}, 'Tenant pages');
