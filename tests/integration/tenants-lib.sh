@@ -33,6 +33,9 @@ create_tenant() {
 # tenant_field ID COLUMN: a column of infra.tenants.
 tenant_field() { psql_control -c "SELECT $2 FROM infra.tenants WHERE id = '$1'"; }
 
+# tenant_status_is ID STATUS: the tenant's status (for wait_for).
+tenant_status_is() { [ "$(tenant_field "$1" status)" = "$2" ]; }
+
 # migrated DB SCHEMA: the schema has the whole tenant set, in order.
 migrated() { [ "$(versions "$1" "$2")" = "$TENANT_SET_VERSIONS" ]; }
 
