@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# t6400-alerts.sh — the webhooks receive the alerts. A local receiver
+# (webhook-receiver.pl) that refuses its first call, and a second webhook
+# that is down: an execution that fails, a database that turns unhealthy
+# and an event that dies each reach the receiver as one JSON POST {id, kind,
+# at, summary, details} (the refused call retried); the webhook that is
+# down is retried up to WEBHOOK_RETRY_ATTEMPTS and the alert ends failed,
+# naming it, without the receiver getting it twice; no payload holds the
+# database's password; the outcomes are counted in /metrics. infrad runs
+# with these two webhooks, 2 webhook retries, 2 event attempts and 1 s
+# probes here.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry-lib.sh"
+. "$(dirname "$0")/migrations-lib.sh"
+. "$(dirname "$0")/tenants-lib.sh"
+tenants_schema_or_skip
+
+webhook_start good 1
+good_url=$HOOK_URL
+good=$HOOK_OUT
+down_url="http://127.0.0.1:$(free_port)/down"
+check "infrad restarts with two webhooks, one of them down" restart_infrad \
+	INFRA_WEBHOOK_URLS="$good_url,$down_url" INFRA_WEBHOOK_RETRY_ATTEMPTS=2 \
+	INFRA_WEBHOOK_TIMEOUT_MS=1000 INFRA_EVENT_RETRY_ATTEMPTS=2 INFRA_PROBE_INTERVAL=1
+trap 't6_cleanup; restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+
+# received STATUS KIND JQ-CONDITION: the receiver got an alert of KIND
+# with STATUS for which the condition holds; RECEIVED is its body.
+received() {
+	RECEIVED=$(hook_lines "$good" "$1" "$2" | jq -c "select($3)" | head -n 1)
+	[ -n "$RECEIVED" ]
+}
+# alert_status KIND JQ-PATH VALUE: the status of that alert in the table.
+alert_status() {
+	psql_control -c "SELECT status FROM infra.alerts WHERE kind = '$1' AND payload #>> '$2' = '$3'"
+}
+alert_failed() { [ "$(alert_status "$@")" = failed ]; }
+# holds JSON FILTER [jq args…]: the filter is true of JSON.
+holds() { jq -e "${@:3}" "$2" >/dev/null <<<"$1"; }
+
+# A database whose stored password is wrong: its migration fails and its
+# probes say it is unhealthy.
+PW="Alert-Pw-$(openssl rand -hex 10)"
+make_role al_bad "$PW"
+as "$MIG" POST '/databases?verify=false' "$(db_body "albad-$RUN" al_bad "$PW-wrong")"
+expect_status 201 "a database with a wrong password"
+bad=$(jq -r .id <<<"$BODY")
+
+# ------------------------------------------------------- execution.failed
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$bad\"}"
+check "its migration fails" wait_status 60 "$EXEC" failed
+failed_exec=$EXEC
+check "the webhook receives execution.failed" wait_for 30 \
+	received 200 execution.failed ".details.execution_id == \"$failed_exec\""
+alert=$RECEIVED
+check "as {id, kind, at, summary, details}" holds "$alert" '(.id | type == "number")
+	and .kind == "execution.failed" and (.at | test("^[0-9-]{10}T[0-9:.]{8,12}Z$"))
+	and (.summary | test("failed")) and .details.scope == "single" and .details.failed_targets == 1
+	and .details.status == "failed"'
+check "a POST of application/json to the webhook's path" grep -q "^200 POST /hooks/good application/json" "$good"
+check "the receiver's first refusal (500) was retried" test "$(awk '$1 == 500' "$good" | wc -l)" = 1
+check "the webhook that is down is retried, then the alert is failed" wait_for 30 \
+	alert_failed execution.failed '{details,execution_id}' "$failed_exec"
+check "… naming that webhook" test "$(psql_control -c "SELECT last_error FROM infra.alerts
+	WHERE kind = 'execution.failed' AND payload #>> '{details,execution_id}' = '$failed_exec'" |
+	grep -c '^webhook 2: ')" = 1
+id=$(jq -r .id <<<"$alert")
+check "the receiver got it once (the retries went to the other webhook only)" \
+	test "$(hook_lines "$good" 200 execution.failed | jq -c "select(.id == $id)" | wc -l)" = 1
+
+# ------------------------------------------------------ database.unhealthy
+check "the webhook receives database.unhealthy" wait_for 30 \
+	received 200 database.unhealthy ".details.database_id == \"$bad\""
+check "naming the database and why" holds "$RECEIVED" '.details.name == $n
+	and (.details.error | test("password authentication failed"))
+	and (.summary | test("unhealthy"))' --arg n "albad-$RUN"
+
+# --------------------------------------------------------------- event.dead
+dead=$(psql_control -c "INSERT INTO infra.outbox (event_type, resource_id, payload)
+	VALUES ('test.alert_$RUN', 'x', '{}') RETURNING id" | head -n 1)
+check "the webhook receives event.dead" wait_for 60 \
+	received 200 event.dead ".details.event_id == $dead"
+check "with the event's type, attempts and error" holds "$RECEIVED" '.details.event_type == $t
+	and .details.attempts == 2 and (.details.last_error | test("no handler"))' --arg t "test.alert_$RUN"
+
+# ------------------------------------------------------------- no secrets
+check "no payload holds the password" bash -c "! grep -q -F -- '$PW' '$good'"
+check "nor any alert row" test "$(psql_control -c "SELECT count(*) FROM infra.alerts
+	WHERE payload::text LIKE '%' || '$PW' || '%'")" = 0
+metrics=$(curl -sS --cacert "$INFRA_CA" "$INFRA_URL/metrics")
+check "alerts are counted in /metrics" grep -q '^infra_alerts_total{kind="execution.failed",result="failed"} ' <<<"$metrics"
+check "… retries too" grep -q '^infra_alerts_total{kind="execution.failed",result="retry"} ' <<<"$metrics"
+
+done_testing
