@@ -138,6 +138,18 @@ export async function launch() {
 	};
 }
 
+// finish(browser): the last check of every file (no CSP violation or
+// script error reached the console), then the browser closes and the plan
+// line ends the output.
+export async function finish(browser) {
+	await check('no CSP violation or script error in the console', async () => {
+		if (browser.problems.length > 0)
+			throw new Error(browser.problems.join('\n'));
+	}, { always: true });
+	await browser.close();
+	done();
+}
+
 // signIn(page, token): the sign-in form, then the header naming the user.
 export async function signIn(p, token) {
 	await p.goto(ADMIN);

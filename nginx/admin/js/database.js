@@ -4,7 +4,7 @@
 // overwritten unseen) and deletion.
 
 import { api } from './api.js';
-import { badge, facts, h, heading, healthBadge, json, millis, replace, table, when } from './dom.js';
+import { badge, facts, h, healthBadge, json, millis, replace, table, when } from './dom.js';
 import { busy, clearErrors, errorBox, showError } from './forms.js';
 import { ask } from './confirm.js';
 import { databaseFields, patchBody, readDatabase } from './dbform.js';
@@ -78,8 +78,18 @@ export async function databaseDetail(root, { params, signal }) {
 		}
 	}
 
-	// A 412 means the database changed since it was read: say so, and
-	// offer the fresh version.
+	// A write refused: a 412 means the database changed since it was read
+	// (say so, and offer the fresh version); anything else is shown as the
+	// API said it, each field's reason next to the field of `form`.
+	function failed(err, form) {
+		if (signal.aborted)
+			return;
+		if (err.status === 412)
+			conflict(err);
+		else
+			showError(box, err, form);
+	}
+
 	function conflict(err) {
 		const reload = h('button', { type: 'button', class: 'secondary', on: { click: () => go(path) } }, 'Reload');
 		replace(box, h('div', { class: 'error', role: 'alert' },
@@ -119,12 +129,7 @@ export async function databaseDetail(root, { params, signal }) {
 					etag = answer.etag;
 					go(path, null, `Saved: version ${db.version} (${Object.keys(body).join(', ')}).`);
 				} catch (err) {
-					if (signal.aborted)
-						return;
-					if (err.status === 412)
-						conflict(err);
-					else
-						showError(box, err, form);
+					failed(err, form);
 				}
 			})());
 		});
@@ -139,12 +144,7 @@ export async function databaseDetail(root, { params, signal }) {
 			await api('DELETE', path, { signal, headers: { 'If-Match': etag } });
 			go('/databases', null, `Deleted ${db.name}.`);
 		} catch (err) {
-			if (signal.aborted)
-				return;
-			if (err.status === 412)
-				conflict(err);
-			else
-				replace(box, errorBox(err));
+			failed(err);
 		}
 	}
 

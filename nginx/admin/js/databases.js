@@ -2,59 +2,34 @@
 // cursor pagination) and the form that registers a new database, testing
 // the connection first when asked to.
 
-import { api, query } from './api.js';
+import { api } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
 import { busy, clearErrors, field, showError } from './forms.js';
+import { filterForm, filters, listing } from './listing.js';
 import { createBody, databaseFields, DATABASE_TYPES, readDatabase } from './dbform.js';
-import { Pager } from './pager.js';
 import { go, link } from './router.js';
 import { can } from './session.js';
 
-const PAGE_SIZE = 25;
-
 export async function databaseList(root, { query: q, signal }) {
-	const filters = {
-		region: q.get('region') || '',
-		database_type: q.get('database_type') || '',
-		active: q.get('active') || 'true',
-		q: q.get('q') || '',
-	};
-	const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter databases' },
-		field('dbf', { name: 'q', label: 'Name contains', value: filters.q, type: 'search' }),
-		field('dbf', { name: 'region', label: 'Region', value: filters.region }),
-		field('dbf', { name: 'database_type', label: 'Type', type: 'select', value: filters.database_type,
+	const chosen = filters(q, { region: '', database_type: '', active: 'true', q: '' });
+	const form = filterForm('/databases', 'Filter databases', [
+		field('dbf', { name: 'q', label: 'Name contains', value: chosen.q, type: 'search' }),
+		field('dbf', { name: 'region', label: 'Region', value: chosen.region }),
+		field('dbf', { name: 'database_type', label: 'Type', type: 'select', value: chosen.database_type,
 			options: [['', 'any'], ...DATABASE_TYPES.map(t => [t, t])] }),
-		field('dbf', { name: 'active', label: 'State', type: 'select', value: filters.active,
+		field('dbf', { name: 'active', label: 'State', type: 'select', value: chosen.active,
 			options: [['true', 'active'], ['false', 'deleted'], ['any', 'any']] }),
-		h('div', { class: 'filter-actions' },
-			h('button', { type: 'submit' }, 'Apply'),
-			h('a', { href: '#/databases', class: 'button secondary' }, 'Clear')));
-	form.addEventListener('submit', event => {
-		event.preventDefault();
-		go('/databases', Object.fromEntries(new FormData(form)));
+	], true);
+	const { pager, elements } = listing({
+		path: '/databases', params: chosen, form, signal, label: 'Database pages',
+		render: data => [
+			h('p', { class: 'muted', 'aria-live': 'polite' }, `${data.total} database${data.total === 1 ? '' : 's'} match`),
+			databaseTable(data.items),
+		],
 	});
-
-	const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-	const list = h('div');
-	const problem = h('div');
-	const pager = new Pager(async cursor => {
-		try {
-			const { data } = await api('GET', `/databases${query({ ...filters, limit: PAGE_SIZE, cursor })}`,
-				{ signal });
-			clearErrors(form, problem);
-			replace(count, `${data.total} database${data.total === 1 ? '' : 's'} match`);
-			replace(list, databaseTable(data.items));
-			return data;
-		} catch (err) {
-			if (!signal.aborted && err.status !== 401)
-				showError(problem, err, form);
-			return null;
-		}
-	}, 'Database pages');
-
 	root.append(heading('Databases',
 		can('databases:manage') ? h('a', { href: '#/databases/new', class: 'button' }, 'New database') : null),
-	form, problem, count, list, pager.element);
+	form, ...elements);
 	await pager.first();
 }
 

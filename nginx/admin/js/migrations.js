@@ -2,15 +2,13 @@
 // status, with cursor pagination; and how an execution's scope and
 // progress are shown wherever executions appear.
 
-import { api, query } from './api.js';
-import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
-import { clearErrors, field, showError } from './forms.js';
-import { Pager } from './pager.js';
-import { go, link } from './router.js';
+import { badge, h, heading, shortId, table, utc } from './dom.js';
+import { field } from './forms.js';
+import { filterForm, listing } from './listing.js';
+import { link } from './router.js';
 import { can } from './session.js';
 
 export const EXECUTION_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'rolled_back'];
-const PAGE_SIZE = 25;
 
 // scopeText(execution): "regional · region=eu-1 · type=tenant".
 export function scopeText(e) {
@@ -39,33 +37,17 @@ export function problemText(entry) {
 
 export async function migrationList(root, { query: q, signal }) {
 	const status = q.get('status') || '';
-	const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter executions' },
+	const form = filterForm('/migrations', 'Filter executions', [
 		field('mf', { name: 'status', label: 'Status', type: 'select', value: status,
 			options: [['', 'any'], ...EXECUTION_STATUSES.map(s => [s, s.replace('_', ' ')])] }),
-		h('div', { class: 'filter-actions' }, h('button', { type: 'submit' }, 'Apply')));
-	form.addEventListener('submit', event => {
-		event.preventDefault();
-		go('/migrations', Object.fromEntries(new FormData(form)));
+	]);
+	const { pager, elements } = listing({
+		path: '/migrations', params: { status }, form, signal, label: 'Execution pages',
+		render: data => executionTable(data.items),
 	});
-
-	const list = h('div');
-	const problem = h('div');
-	const pager = new Pager(async cursor => {
-		try {
-			const { data } = await api('GET', `/migrations${query({ status, limit: PAGE_SIZE, cursor })}`, { signal });
-			clearErrors(form, problem);
-			replace(list, executionTable(data.items));
-			return data;
-		} catch (err) {
-			if (!signal.aborted && err.status !== 401)
-				showError(problem, err, form);
-			return null;
-		}
-	}, 'Execution pages');
-
 	root.append(heading('Migrations',
 		can('migrations:execute') ? h('a', { href: '#/migrations/new', class: 'button' }, 'Start execution') : null),
-	form, problem, list, pager.element);
+	form, ...elements);
 	await pager.first();
 }
 

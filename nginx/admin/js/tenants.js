@@ -2,11 +2,11 @@
 // pagination) and the form that creates one; a new tenant's schema is
 // migrated by an execution that starts by itself, linked from here.
 
-import { api, query } from './api.js';
+import { api } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
 import { busy, clearErrors, field, notice, setFieldError, showError } from './forms.js';
-import { Pager } from './pager.js';
-import { go, link } from './router.js';
+import { filterForm, listing } from './listing.js';
+import { link } from './router.js';
 import { can } from './session.js';
 
 // The API's rule for a slug (shared/API.md), checked as the operator types;
@@ -14,34 +14,18 @@ import { can } from './session.js';
 const SLUG = /^[a-z][a-z0-9_]{1,39}$/;
 const SLUG_RULE = 'a lowercase letter, then 1–39 lowercase letters, digits or underscores';
 const STATUSES = ['provisioning', 'active', 'failed', 'deleted'];
-const PAGE_SIZE = 25;
 
 export async function tenants(root, { query: q, signal }) {
 	const status = q.get('status') || '';
-	const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter tenants' },
+	const filters = filterForm('/tenants', 'Filter tenants', [
 		field('tf', { name: 'status', label: 'Status', type: 'select', value: status,
 			options: [['', 'any'], ...STATUSES.map(s => [s, s])] }),
-		h('div', { class: 'filter-actions' }, h('button', { type: 'submit' }, 'Apply')));
-	filters.addEventListener('submit', event => {
-		event.preventDefault();
-		go('/tenants', Object.fromEntries(new FormData(filters)));
-	});
-
+	]);
 	const created = h('div');
-	const list = h('div');
-	const problem = h('div');
-	const pager = new Pager(async cursor => {
-		try {
-			const { data } = await api('GET', `/tenants${query({ status, limit: PAGE_SIZE, cursor })}`, { signal });
-			clearErrors(filters, problem);
-			replace(list, tenantTable(data.items));
-			return data;
-		} catch (err) {
-			if (!signal.aborted && err.status !== 401)
-				showError(problem, err, filters);
-			return null;
-		}
-	}, 'Tenant pages');
+	const { pager, elements } = listing({
+		path: '/tenants', params: { status }, form: filters, signal, label: 'Tenant pages',
+		render: data => tenantTable(data.items),
+	});
 
 	const createSection = h('section', { class: 'panel', 'aria-labelledby': 'tenant-new-title', hidden: true });
 	const newButton = can('tenants:manage')
@@ -50,7 +34,7 @@ export async function tenants(root, { query: q, signal }) {
 			createSection.querySelector('input')?.focus();
 		} } }, 'New tenant')
 		: null;
-	root.append(heading('Tenants', newButton), created, createSection, filters, problem, list, pager.element);
+	root.append(heading('Tenants', newButton), created, createSection, filters, ...elements);
 	if (newButton)
 		createForm(createSection, created, pager, signal);
 	await pager.first();
