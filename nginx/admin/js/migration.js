@@ -57,7 +57,7 @@ export async function migrationDetail(root, { params, signal }) {
 		replace(about, facts([
 			['Id', h('code', null, e.id)],
 			['Scope', scopeText(e)],
-			['Target version', e.target_version || 'latest'],
+			['Target version', e.target_version || (e.rollback_of ? '—' : 'latest')],
 			['Kind', e.kind || 'migrate'],
 			['Rollback of', e.rollback_of ? h('a', { href: link(`/migrations/${e.rollback_of}`) }, shortId(e.rollback_of)) : null],
 			['Started by', e.executed_by],
@@ -93,7 +93,7 @@ export async function migrationDetail(root, { params, signal }) {
 		rollback.addEventListener('click', () => busy(rollback, rollbackExecution()));
 		replace(actions,
 			!ENDED.has(e.status) && can('migrations:execute') && !e.cancel_requested ? cancel : null,
-			ENDED.has(e.status) && e.status !== 'rolled_back' && can('migrations:manage') ? rollback : null);
+			ENDED.has(e.status) && e.status !== 'rolled_back' && !e.rollback_of && can('migrations:manage') ? rollback : null);
 	}
 
 	function upsertTarget(t) {
