@@ -231,9 +231,10 @@ int exec_targets(struct db *db, const char *id, const char *scope, json_object *
 int exec_target_busy(struct db *db, const char *database_id, const char *schema,
 		     char by[UUID_STR_LEN], struct infra_error *err);
 
-/* Ask execution `id` to stop: pending targets become cancelled at once;
- * runners stop running ones after their current migration; the execution
- * ends "cancelled" (at once when nothing was running). Returns 0 with the
+/* Ask execution `id` to stop: targets nobody runs (pending, or left by a
+ * runner whose lease expired) become cancelled at once; runners stop the
+ * running ones after their current migration; the execution ends
+ * "cancelled" (at once when nothing was running). Returns 0 with the
  * execution in *out, or -1: INFRA_ENOTFOUND, INFRA_ECONFLICT when it has
  * already finished. */
 int exec_cancel(struct db *db, const char *id, const char *scope, json_object **out,

@@ -710,9 +710,13 @@ int exec_cancel(struct db *db, const char *id, const char *scope, json_object **
 		return -1;
 	}
 	PQclear(res);
+	/* Targets nobody runs — pending, or left by a runner whose lease
+	 * expired — are cancelled here; the runners stop the others. */
 	strbuf_addf(&sql, "WITH c AS (UPDATE execution_targets SET status = 'cancelled', "
-		    "completed_at = clock_timestamp(), error = 'cancelled before it started' "
-		    "WHERE execution_id = $1::uuid AND status = 'pending' RETURNING 1) "
+		    "completed_at = clock_timestamp(), error = 'cancelled before it started', "
+		    "lease_owner = NULL, lease_expires_at = NULL WHERE execution_id = $1::uuid "
+		    "AND (status = 'pending' OR (status = 'in_progress' "
+		    "AND lease_expires_at < clock_timestamp())) RETURNING 1) "
 		    "UPDATE executions e SET cancel_requested = true, "
 		    "skipped_targets = e.skipped_targets + (SELECT count(*) FROM c), "
 		    "event_seq = e.event_seq + 1 WHERE e.id = $1::uuid RETURNING %s", exec_columns_sql);
