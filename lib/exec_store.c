@@ -553,6 +553,21 @@ static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_ST
 	return -1;
 }
 
+/* The rest of creating execution `id`, whose rows are inserted in the
+ * open transaction: claim its targets, write its first event, read it
+ * back into *out and commit; on any failure roll everything back. */
+static int created(struct db *db, const char *id, json_object **out,
+		   char conflict_id[UUID_STR_LEN], struct infra_error *err)
+{
+	if (claim_targets(db, id, conflict_id, err) == 0 && first_event(db, id, err) == 0 &&
+	    exec_get(db, id, NULL, out, err) == 0 && db_commit(db, err) == 0)
+		return 0;
+	db_rollback(db);
+	json_object_put(*out);
+	*out = NULL;
+	return -1;
+}
+
 /* An earlier execution by the same principal under the same key. Returns
  * 1 with it in *out (or an ECONFLICT when the request differs), 0 when
  * there is none, -1 on error. */
@@ -655,14 +670,7 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		return infra_fail(err, INFRA_EMIGRATION, "no targets: scope %s matches no active database",
 				  exec_scope_name(n->req->scope));
 	}
-	if (claim_targets(db, id, conflict_id, err) != 0 || first_event(db, id, err) != 0 ||
-	    exec_get(db, id, NULL, out, err) != 0 || db_commit(db, err) != 0) {
-		db_rollback(db);
-		json_object_put(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	return created(db, id, out, conflict_id, err);
 }
 
 int exec_target_busy(struct db *db, const char *database_id, const char *schema,
@@ -937,12 +945,5 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		return infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: nothing to roll back",
 				  id);
 	}
-	if (claim_targets(db, new_id, conflict_id, err) != 0 || first_event(db, new_id, err) != 0 ||
-	    exec_get(db, new_id, NULL, out, err) != 0 || db_commit(db, err) != 0) {
-		db_rollback(db);
-		json_object_put(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	return created(db, new_id, out, conflict_id, err);
 }
