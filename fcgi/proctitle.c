@@ -11,7 +11,9 @@ extern char **environ;
 
 static char *title_start;
 static size_t title_room;
-static char **environ_copy;	/* kept reachable: setenv() may replace environ */
+/* Kept reachable (setenv() may replace environ, and a leak checker would
+ * call the copy lost); volatile so the store is not optimised away. */
+static char **volatile environ_copy;
 
 int proctitle_init(int argc, char **argv)
 {
