@@ -121,4 +121,8 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
+# Keep the objects of the test programs (make would delete them as
+# intermediate files and rebuild them every time).
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
