@@ -42,7 +42,9 @@ struct held {
 	bool running;
 };
 
-/* One engine run: targets of one execution, type and target version. */
+/* One engine run: targets of one kind, database type and target version,
+ * of one execution or of several (a burst of one-target executions, as new
+ * tenants make, runs in parallel rather than one after the other). */
 struct run {
 	struct runner_ctx *ctx;
 	const struct mig_set *set;
@@ -51,10 +53,31 @@ struct run {
 	struct mig_outcome *outcomes;	/* per engine index, filled by the engine */
 	size_t *fleet_index;		/* engine index → fleet index */
 	size_t n;
-	const char *execution_id;
-	bool cancel;			/* the execution's cancel_requested */
+	const char **executions;	/* the executions of the run's targets */
+	bool *cancel;			/* per execution: its cancel_requested */
+	size_t nexec;
+	/* A cancel stops the whole engine run: the cancelled execution's
+	 * targets end cancelled, the others' are released and run again
+	 * (resuming where they stopped) by the next claim. */
+	bool any_cancel;
 	int64_t cancel_checked_ms;
 };
+
+/* The index of execution `id` in the run. */
+static size_t run_exec(const struct run *r, const char *id)
+{
+	for (size_t k = 0; k < r->nexec; k++)
+		if (strcmp(r->executions[k], id) == 0)
+			return k;
+	abort();	/* every held target's execution is in the run */
+}
+
+static void run_cancel(struct run *r, const char *id)
+{
+	for (size_t k = 0; k < r->nexec; k++)
+		if (strcmp(r->executions[k], id) == 0)
+			r->cancel[k] = r->any_cancel = true;
+}
 
 static int64_t last_renew_ms;		/* this runner's last lease renewal */
 
@@ -210,13 +233,15 @@ static void add_recovered(json_object *applied, const struct held *h, const stru
 }
 
 /* The status a target ends with. NULL: release it for another runner
- * (stopped because this runner stops, not because of a cancel). */
-static const char *target_status(const struct run *r, const struct mig_outcome *o)
+ * (stopped because this runner stops, or because another execution of the
+ * run was cancelled, not its own). */
+static const char *target_status(const struct run *r, const struct held *h,
+				 const struct mig_outcome *o)
 {
 	switch (o->status) {
 	case MIG_STATUS_OK: return "completed";
 	case MIG_STATUS_FAILED: return "failed";
-	case MIG_STATUS_CANCELLED: return r->cancel ? "cancelled" : NULL;
+	case MIG_STATUS_CANCELLED: return r->cancel[run_exec(r, h->execution_id)] ? "cancelled" : NULL;
 	}
 	return "failed";
 }
@@ -317,11 +342,12 @@ static int write_outcome(struct run *r, const struct held *h, const char *status
 	return 0;
 }
 
-/* The label of a target of this run still running, for current_target. */
-static const char *still_running(const struct run *r)
+/* The label of a target of execution `id` in this run still running, for
+ * its current_target. */
+static const char *still_running(const struct run *r, const char *id)
 {
 	for (size_t k = 0; k < r->n; k++)
-		if (r->held[k]->running)
+		if (r->held[k]->running && strcmp(r->held[k]->execution_id, id) == 0)
 			return r->fleet.items[r->fleet_index[k]].label;
 	return NULL;
 }
@@ -344,7 +370,7 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 	int rc, hard = 0;
 
 	if (status == NULL)
-		status = target_status(r, o);
+		status = target_status(r, h, o);
 	if (r->set != NULL)
 		add_recovered(applied, h, r->set, o);
 	for (size_t s = 0; s < o->nsteps; s++)
@@ -362,7 +388,7 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 			rc = release_target(r, h, attempts, applied_text, o, &err);
 		else
 			rc = write_outcome(r, h, status, attempts, applied_text, o, error_param,
-					   still_running(r), &finished, &err);
+					   still_running(r, h->execution_id), &finished, &err);
 		if (rc >= 0)
 			break;
 		if (err.kind != INFRA_EUNAVAIL)
@@ -441,20 +467,41 @@ static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
 	renew_leases(r->ctx, false);
 }
 
-/* Whether a cancel of execution `id` was notified (LISTEN in exec_task);
- * drops every other notification. Costs a read of the socket. */
-static bool cancel_notified(struct db *db, const char *id)
+/* Note the cancels of the run's executions that were notified (LISTEN in
+ * exec_task); drops every other notification. Costs a read of the socket. */
+static void cancel_notified(struct run *r)
 {
+	struct db *db = &r->ctx->db;
 	PGnotify *n;
-	bool found = false;
 
 	if (db->conn == NULL || PQconsumeInput(db->conn) == 0)
-		return false;
+		return;
 	while ((n = PQnotifies(db->conn)) != NULL) {
-		found |= strcmp(n->relname, EXEC_CANCEL_CHANNEL) == 0 && strcmp(n->extra, id) == 0;
+		if (strcmp(n->relname, EXEC_CANCEL_CHANNEL) == 0)
+			run_cancel(r, n->extra);
 		PQfreemem(n);
 	}
-	return found;
+}
+
+/* Look up which of the run's executions were asked to cancel. */
+static void cancel_lookup(struct run *r)
+{
+	struct strbuf ids = STRBUF_INIT;
+	struct infra_error err;
+	const char *params[1];
+	PGresult *res;
+
+	strbuf_addch(&ids, '{');
+	for (size_t k = 0; k < r->nexec; k++)
+		strbuf_addf(&ids, "%s%s", k ? "," : "", r->executions[k]);
+	strbuf_addch(&ids, '}');
+	params[0] = ids.buf;
+	res = db_exec(&r->ctx->db, &err, "SELECT id FROM executions WHERE id = ANY($1::uuid[]) "
+		      "AND cancel_requested", 1, params);
+	for (int i = 0; res != NULL && i < PQntuples(res); i++)
+		run_cancel(r, PQgetvalue(res, i, 0));
+	PQclear(res);
+	strbuf_release(&ids);
 }
 
 /* Called at every migration boundary and now and then: a cancel is seen
@@ -466,20 +513,13 @@ static bool on_poll(void *arg)
 	int64_t now = time_mono_ms();
 
 	renew_leases(r->ctx, false);
-	if (!r->cancel && cancel_notified(&r->ctx->db, r->execution_id))
-		r->cancel = true;
-	if (!r->cancel && now - r->cancel_checked_ms >= EXEC_CANCEL_POLL_MS) {
-		const char *params[1] = { r->execution_id };
-		struct infra_error err;
-		PGresult *res = db_exec(&r->ctx->db, &err,
-					"SELECT cancel_requested FROM executions WHERE id = $1::uuid", 1, params);
-
+	if (!r->any_cancel)
+		cancel_notified(r);
+	if (!r->any_cancel && now - r->cancel_checked_ms >= EXEC_CANCEL_POLL_MS) {
 		r->cancel_checked_ms = now;
-		if (res != NULL && PQntuples(res) == 1)
-			r->cancel = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
+		cancel_lookup(r);
 	}
-	return r->cancel || *r->ctx->stop;
+	return r->any_cancel || *r->ctx->stop;
 }
 
 /* --- running a claim --- */
@@ -496,19 +536,32 @@ static int cmp_text(int a, int b, int col)
 	return strcmp(PQgetvalue(sorting, a, col), PQgetvalue(sorting, b, col));
 }
 
-/* By execution, database type, target version, then ordinal. */
+/* Rows `a` and `b` can share an engine run: the same kind, database type
+ * and target version, and both or neither of their executions cancelled
+ * (a cancelled one must not stop the others' targets). */
+static int cmp_group(int a, int b)
+{
+	int c;
+
+	if ((c = cmp_text(a, b, CL_KIND)) != 0 || (c = cmp_text(a, b, CL_CANCEL)) != 0 ||
+	    (c = cmp_text(a, b, CL_TYPE)) != 0)
+		return c;
+	return cmp_text(a, b, CL_TARGET_VERSION);
+}
+
+/* By group, then execution and ordinal. */
 static int cmp_rows(const void *pa, const void *pb)
 {
 	int a = *(const int *)pa, b = *(const int *)pb, c;
 
-	if ((c = cmp_text(a, b, CL_EXECUTION)) != 0 || (c = cmp_text(a, b, CL_TYPE)) != 0 ||
-	    (c = cmp_text(a, b, CL_TARGET_VERSION)) != 0)
+	if ((c = cmp_group(a, b)) != 0 || (c = cmp_text(a, b, CL_EXECUTION)) != 0)
 		return c;
 	return atoi(PQgetvalue(sorting, a, CL_ORDINAL)) - atoi(PQgetvalue(sorting, b, CL_ORDINAL));
 }
 
 /* Run (or record as not run) the claimed rows `rows[0..n)` of `res`:
- * targets of one execution, database type and target version. */
+ * targets of one kind, database type and target version, sorted by
+ * execution. */
 static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *rows, int n)
 {
 	struct run r;
@@ -520,8 +573,19 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 
 	memset(&r, 0, sizeof(r));
 	r.ctx = ctx;
-	r.execution_id = PQgetvalue(res, rows[0], CL_EXECUTION);
-	r.cancel = PQgetvalue(res, rows[0], CL_CANCEL)[0] == 't';
+	r.executions = calloc((size_t)n, sizeof(*r.executions));
+	r.cancel = calloc((size_t)n, sizeof(*r.cancel));
+	if (r.executions == NULL || r.cancel == NULL)
+		abort();
+	for (int i = 0; i < n; i++) {
+		const char *id = PQgetvalue(res, rows[i], CL_EXECUTION);
+
+		if (r.nexec > 0 && strcmp(r.executions[r.nexec - 1], id) == 0)
+			continue;
+		r.cancel[r.nexec] = PQgetvalue(res, rows[i], CL_CANCEL)[0] == 't';
+		r.any_cancel |= r.cancel[r.nexec];
+		r.executions[r.nexec++] = id;
+	}
 	r.cancel_checked_ms = time_mono_ms();
 	held = calloc((size_t)n, sizeof(*held));
 	r.held = calloc((size_t)n, sizeof(*r.held));
@@ -550,7 +614,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 				       &err) != 0) {
 			/* Cannot even ask its circuit: leave the target to its
 			 * lease; it is claimed again when that expires. */
-			log_error_field("cannot prepare a migration target", r.execution_id, &err);
+			log_error_field("cannot prepare a migration target", h->execution_id, &err);
 			continue;
 		}
 		t = &r.fleet.items[r.fleet.n - 1];
@@ -591,6 +655,8 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	free(r.fleet_index);
 	free(r.held);
 	free(held);
+	free(r.executions);
+	free(r.cancel);
 }
 
 /* LISTEN for cancels on this runner's connection (again after it was
@@ -638,23 +704,27 @@ int64_t exec_task(struct runner_ctx *ctx)
 	sorting = res;
 	qsort(rows, (size_t)n, sizeof(*rows), cmp_rows);
 	sorting = NULL;
-	/* One engine run per execution, database type and target version. */
+	/* One engine run per kind, database type and target version, over
+	 * the executions claimed; each execution is marked started first. */
 	for (int i = 1; i <= n; i++) {
-		if (i < n && strcmp(PQgetvalue(res, rows[i], CL_EXECUTION),
-				    PQgetvalue(res, rows[from], CL_EXECUTION)) == 0 &&
-		    strcmp(PQgetvalue(res, rows[i], CL_TYPE), PQgetvalue(res, rows[from], CL_TYPE)) == 0 &&
-		    PQgetisnull(res, rows[i], CL_TARGET_VERSION) ==
-		    PQgetisnull(res, rows[from], CL_TARGET_VERSION) &&
-		    strcmp(PQgetvalue(res, rows[i], CL_TARGET_VERSION),
-			   PQgetvalue(res, rows[from], CL_TARGET_VERSION)) == 0)
+		sorting = res;
+		if (i < n && cmp_group(rows[i], rows[from]) == 0) {
+			sorting = NULL;
 			continue;
-		if (from == 0 || strcmp(PQgetvalue(res, rows[from], CL_EXECUTION),
-					PQgetvalue(res, rows[from - 1], CL_EXECUTION)) != 0) {
+		}
+		sorting = NULL;
+		for (int k = from; k < i; k++) {
+			const char *id = PQgetvalue(res, rows[k], CL_EXECUTION);
 			char label[256];
+			bool seen = false;
 
-			snprintf(label, sizeof(label), "%s/%s", PQgetvalue(res, rows[from], 1),
-				 PQgetvalue(res, rows[from], CL_SCHEMA));
-			mark_started(ctx, PQgetvalue(res, rows[from], CL_EXECUTION), label);
+			for (int j = 0; j < k && !seen; j++)
+				seen = strcmp(PQgetvalue(res, rows[j], CL_EXECUTION), id) == 0;
+			if (seen)
+				continue;
+			snprintf(label, sizeof(label), "%s/%s", PQgetvalue(res, rows[k], 1),
+				 PQgetvalue(res, rows[k], CL_SCHEMA));
+			mark_started(ctx, id, label);
 		}
 		run_group(ctx, res, rows + from, i - from);
 		from = i;

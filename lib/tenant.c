@@ -4,6 +4,7 @@
  * under a hard deadline, the migrate/retry path, the soft delete, and the
  * event's handler. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,15 +286,18 @@ static enum mig_progress session_wait(struct mig_session *s, int64_t deadline)
 	}
 }
 
-/* Send `sql` on `s` and wait for its result. Returns 0, or -1 with why. */
+/* Send `sql` on `s` and wait for its result. Returns 0, or -1 with why
+ * (and *broken when the connection failed rather than the statement). */
 static int session_run(struct mig_session *s, const char *sql, int64_t deadline, int timeout_s,
-		       char *why)
+		       char *why, bool *broken)
 {
 	const PGresult *failed;
 	enum mig_progress pr;
 
+	*broken = false;
 	if (mig_session_send_simple(s, sql) != 0) {
 		snprintf(why, INFRA_ERRMSG_MAX, "%s", s->error);
+		*broken = true;
 		return -1;
 	}
 	pr = session_wait(s, deadline);
@@ -304,6 +308,7 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 	}
 	if (pr == MIG_PROGRESS_BROKEN) {
 		snprintf(why, INFRA_ERRMSG_MAX, "%s", s->error);
+		*broken = true;
 		return -1;
 	}
 	if ((failed = mig_session_error(s)) != NULL) {
@@ -315,30 +320,84 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 	return 0;
 }
 
-/* Create (or with `drop`, drop with CASCADE) schema `schema` through
- * `conninfo` within `timeout_s` seconds in all. Returns 0, or -1 with why
- * (INFRA_ERRMSG_MAX bytes). */
-static int schema_ddl(const char *conninfo, const char *schema, bool drop, int timeout_s, char *why)
-{
-	int64_t deadline = time_mono_ms() + (int64_t)timeout_s * 1000;
+/* Sessions to tenant databases kept by this process between two schema
+ * changes, so a burst of tenants on one database pays for its connection
+ * — the password exchange is the dearest part of creating a tenant — once
+ * per process rather than once per tenant. Each is keyed by a digest of
+ * its connection string (a changed password or host is another key), used
+ * by one call at a time (processes are single-threaded), closed when
+ * anything fails on it, and closed once unused for TENANT_SESSION_IDLE_MS
+ * (looked at whenever a session is asked for; an idle worker keeps at most
+ * TENANT_SESSIONS connections). */
+#define TENANT_SESSIONS 4
+#define TENANT_SESSION_IDLE_MS 60000
+
+struct kept_session {
+	unsigned char key[EVP_MAX_MD_SIZE];
 	struct mig_session s;
-	struct strbuf sql = STRBUF_INIT;
-	char *ident = NULL, *literal = NULL;
+	int64_t used_ms;		/* 0: the slot is free */
+};
+
+static struct kept_session kept[TENANT_SESSIONS];
+
+static void kept_close(struct kept_session *k)
+{
+	mig_session_release(&k->s);
+	memset(k, 0, sizeof(*k));
+}
+
+/* A connected, idle session for `conninfo`: one kept (*reused) or a new
+ * one. NULL with why. */
+static struct kept_session *session_for(const char *conninfo, int timeout_s, int64_t deadline,
+					bool *reused, char *why)
+{
+	unsigned char key[EVP_MAX_MD_SIZE];
+	unsigned int keylen = 0;
+	struct kept_session *slot = NULL;
+	int64_t now = time_mono_ms();
 	enum mig_progress pr;
+
+	if (EVP_Digest(conninfo, strlen(conninfo), key, &keylen, EVP_sha256(), NULL) != 1)
+		abort();	/* no SHA-256: nothing sensible to do */
+	for (int i = 0; i < TENANT_SESSIONS; i++) {
+		struct kept_session *k = &kept[i];
+
+		if (k->used_ms != 0 && (now - k->used_ms > TENANT_SESSION_IDLE_MS ||
+					k->s.state != MIG_SESSION_IDLE || PQstatus(k->s.pg) != CONNECTION_OK))
+			kept_close(k);
+		if (k->used_ms != 0 && memcmp(k->key, key, keylen) == 0) {
+			*reused = true;
+			return k;
+		}
+		if (slot == NULL || (slot->used_ms != 0 && (k->used_ms == 0 || k->used_ms < slot->used_ms)))
+			slot = k;	/* a free slot, else the least recently used */
+	}
+	kept_close(slot);
+	*reused = false;
+	mig_session_init(&slot->s);
+	memcpy(slot->key, key, keylen);
+	if (mig_session_connect(&slot->s, conninfo, timeout_s, 0) != 0 ||
+	    (pr = session_wait(&slot->s, deadline)) != MIG_PROGRESS_DONE) {
+		snprintf(why, INFRA_ERRMSG_MAX, "%s", slot->s.state == MIG_SESSION_CONNECTING &&
+			 slot->s.error[0] == '\0' ? "connection timed out" : slot->s.error);
+		kept_close(slot);
+		return NULL;
+	}
+	slot->used_ms = now;
+	return slot;
+}
+
+/* The DDL on connected session `s`. Returns 0, or -1 with why and
+ * *broken as session_run. */
+static int schema_ddl_on(struct mig_session *s, const char *schema, bool drop, int64_t deadline,
+			 int timeout_s, char *why, bool *broken)
+{
+	struct strbuf sql = STRBUF_INIT;
+	char *ident = PQescapeIdentifier(s->pg, schema, strlen(schema));
+	char *literal = PQescapeLiteral(s->pg, schema, strlen(schema));
 	int rc = -1;
 
-	mig_session_init(&s);
-	if (mig_session_connect(&s, conninfo, timeout_s, 0) != 0) {
-		snprintf(why, INFRA_ERRMSG_MAX, "%s", s.error);
-		goto out;
-	}
-	if ((pr = session_wait(&s, deadline)) != MIG_PROGRESS_DONE) {
-		snprintf(why, INFRA_ERRMSG_MAX, "%s", pr == MIG_PROGRESS_WAIT
-			 ? "connection timed out" : s.error);
-		goto out;
-	}
-	ident = PQescapeIdentifier(s.pg, schema, strlen(schema));
-	literal = PQescapeLiteral(s.pg, schema, strlen(schema));
+	*broken = false;
 	if (ident == NULL || literal == NULL) {
 		snprintf(why, INFRA_ERRMSG_MAX, "cannot quote the schema name");
 		goto out;
@@ -348,28 +407,52 @@ static int schema_ddl(const char *conninfo, const char *schema, bool drop, int t
 		    timeout_s * 1000);
 	if (drop) {
 		strbuf_addf(&sql, "DROP SCHEMA IF EXISTS %s CASCADE", ident);
-		rc = session_run(&s, sql.buf, deadline, timeout_s, why);
+		rc = session_run(s, sql.buf, deadline, timeout_s, why, broken);
 		goto out;
 	}
 	/* CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
 	 * the schema exists: look first, so a schema made beforehand by its
 	 * owner is taken as it is. */
 	strbuf_addf(&sql, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", literal);
-	if (session_run(&s, sql.buf, deadline, timeout_s, why) != 0)
+	if (session_run(s, sql.buf, deadline, timeout_s, why, broken) != 0)
 		goto out;
-	if (strcmp(PQgetvalue(mig_session_result(&s, 0), 0, 0), "0") != 0) {
+	if (strcmp(PQgetvalue(mig_session_result(s, 0), 0, 0), "0") != 0) {
 		rc = 0;
 		goto out;
 	}
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", ident);
-	rc = session_run(&s, sql.buf, deadline, timeout_s, why);
+	rc = session_run(s, sql.buf, deadline, timeout_s, why, broken);
 out:
 	PQfreemem(ident);
 	PQfreemem(literal);
 	strbuf_release(&sql);
-	mig_session_release(&s);
 	return rc;
+}
+
+/* Create (or with `drop`, drop with CASCADE) schema `schema` through
+ * `conninfo` within `timeout_s` seconds in all. Returns 0, or -1 with why
+ * (INFRA_ERRMSG_MAX bytes). */
+static int schema_ddl(const char *conninfo, const char *schema, bool drop, int timeout_s, char *why)
+{
+	int64_t deadline = time_mono_ms() + (int64_t)timeout_s * 1000;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused, broken;
+		struct kept_session *k = session_for(conninfo, timeout_s, deadline, &reused, why);
+
+		if (k == NULL)
+			return -1;
+		if (schema_ddl_on(&k->s, schema, drop, deadline, timeout_s, why, &broken) == 0) {
+			k->used_ms = time_mono_ms();
+			return 0;
+		}
+		kept_close(k);
+		/* A kept session the server has closed since: once more, anew. */
+		if (!reused || !broken)
+			return -1;
+	}
+	return -1;
 }
 
 /* Run the DDL for `schema` on database `database_id` as its registered
