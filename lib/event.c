@@ -72,23 +72,24 @@ static void count(const struct event *ev, const char *result)
 
 /* --- recording outcomes --- */
 
-/* BEGIN and run `sql`, an UPDATE of event $1 while $2 holds it. Returns 0
- * with the transaction open (the caller commits), 1 when the event is not
- * ours any more — the lease ran out and another runner has it, whose
- * delivery records the outcome — or -1; both rolled back. */
-static int update_held(const struct event_env *env, const char *sql, int nparams,
+/* Run `sql`, an UPDATE of event $1 while $2 holds it — in a transaction
+ * left open when `in_tx` (the caller commits). Returns 0, 1 when the event
+ * is not ours any more — the lease ran out and another runner has it,
+ * whose delivery records the outcome — or -1; both rolled back. */
+static int update_held(const struct event_env *env, bool in_tx, const char *sql, int nparams,
 		       const char *const *params, struct infra_error *err)
 {
 	PGresult *res;
 	long n;
 
-	if (db_begin(env->db, err) != 0)
+	if (in_tx && db_begin(env->db, err) != 0)
 		return -1;
 	res = db_exec(env->db, err, sql, nparams, params);
 	n = res ? strtol(PQcmdTuples(res), NULL, 10) : -1;
 	PQclear(res);
 	if (n != 1) {
-		db_rollback(env->db);
+		if (in_tx)
+			db_rollback(env->db);
 		return n == 0 ? 1 : -1;
 	}
 	return 0;
@@ -111,16 +112,15 @@ static int finish_done(const struct event_env *env, const struct event *ev,
 		       const struct event_done *done, struct infra_error *err)
 {
 	const char *params[3] = { ev->id, env->owner, result_text(done) };
-	int rc = update_held(env, "UPDATE outbox SET status = 'done', published_at = clock_timestamp(), "
+	int rc = update_held(env, done->alert, "UPDATE outbox SET status = 'done', published_at = clock_timestamp(), "
 			     "result = $3::jsonb, last_error = NULL, lease_owner = NULL, "
 			     "lease_expires_at = NULL WHERE id = $1::bigint AND lease_owner = $2 "
 			     "AND status = 'processing'", 3, params, err);
 
-	if (rc != 0)
+	if (rc != 0 || !done->alert)
 		return rc;
-	return commit_or_rollback(env, done->alert ? alert_raise(env->db, done->alert_kind,
-								 done->alert_summary, done->alert_details,
-								 err) : 0, err);
+	return commit_or_rollback(env, alert_raise(env->db, done->alert_kind, done->alert_summary,
+						   done->alert_details, err), err);
 }
 
 static int finish_dead(const struct event_env *env, const struct event *ev,
@@ -129,7 +129,7 @@ static int finish_dead(const struct event_env *env, const struct event *ev,
 	const char *params[4] = { ev->id, env->owner, error, result_text(done) };
 	json_object *details;
 	char summary[INFRA_ERRMSG_MAX + 128];
-	int rc = update_held(env, "UPDATE outbox SET status = 'dead', last_error = $3, "
+	int rc = update_held(env, true, "UPDATE outbox SET status = 'dead', last_error = $3, "
 			     "result = $4::jsonb, lease_owner = NULL, lease_expires_at = NULL "
 			     "WHERE id = $1::bigint AND lease_owner = $2 AND status = 'processing'",
 			     4, params, err);
@@ -156,15 +156,13 @@ static int finish_retry(const struct event_env *env, const struct event *ev, int
 {
 	char delay[24];
 	const char *params[5] = { ev->id, env->owner, error, delay, counted ? "0" : "1" };
-	int rc;
 
 	snprintf(delay, sizeof(delay), "%" PRId64, delay_ms);
-	rc = update_held(env, "UPDATE outbox SET status = 'pending', last_error = $3, "
-			 "attempts = attempts - $5::int, next_attempt_at = clock_timestamp() + "
-			 "make_interval(secs => $4::bigint / 1000.0), lease_owner = NULL, "
-			 "lease_expires_at = NULL WHERE id = $1::bigint AND lease_owner = $2 "
-			 "AND status = 'processing'", 5, params, err);
-	return rc != 0 ? rc : commit_or_rollback(env, 0, err);
+	return update_held(env, false, "UPDATE outbox SET status = 'pending', last_error = $3, "
+			   "attempts = attempts - $5::int, next_attempt_at = clock_timestamp() + "
+			   "make_interval(secs => $4::bigint / 1000.0), lease_owner = NULL, "
+			   "lease_expires_at = NULL WHERE id = $1::bigint AND lease_owner = $2 "
+			   "AND status = 'processing'", 5, params, err);
 }
 
 /* Record what handling `ev` gave. Returns 0 when recorded, 1 when the
@@ -390,7 +388,8 @@ enum event_outcome event_start_execution(const struct event_env *env, const stru
 	json_object_put(done->result);
 	done->result = json_object_new_object();
 	json_object_object_add(done->result, "execution_id", json_object_new_string(id));
-	found = execution_exists(env->db, id, err);
+	/* Only an earlier attempt can have started it. */
+	found = ev->attempts > 1 ? execution_exists(env->db, id, err) : 0;
 	if (found != 0)
 		return found > 0 ? EVENT_DONE : EVENT_FAILED;
 	if (exec_create(env->db, &n, NULL, &exec, &replayed, conflict, err) == 0) {

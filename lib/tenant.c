@@ -162,12 +162,15 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *acto
 		  char event_id[TENANT_EVENT_ID_MAX], struct infra_error *err)
 {
 	char execution_id[UUID_STR_LEN], lease[16];
-	const char *params[7];
+	const char *params[10];
 	json_object *payload;
 	PGresult *res;
+	int created;
 
 	uuid_generate(id);
 	uuid_generate(execution_id);
+	payload = created_payload(in, id, execution_id, actor);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
 	params[0] = id;
 	params[1] = in->slug;
 	params[2] = in->name;
@@ -175,50 +178,39 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *acto
 	params[4] = in->schema;
 	params[5] = execution_id;
 	params[6] = actor;
-	if (db_begin(db, err) != 0)
-		return -1;
-	/* The database is checked again in the insert: it may have gone. */
-	res = db_exec(db, err, "INSERT INTO tenants (id, slug, name, database_id, schema_name, "
+	params[7] = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
+	params[8] = owner;
+	params[9] = lease;
+	/* One statement, so one transaction: the tenant and its event, which
+	 * is recorded as being delivered by `owner` (the runners leave it
+	 * alone unless the lease runs out). The database is checked again
+	 * here: it may have gone since the request looked. */
+	res = db_exec(db, err, "WITH t AS (INSERT INTO tenants (id, slug, name, database_id, schema_name, "
 		      "migration_execution_id, created_by) SELECT $1::uuid, $2, $3, d.id, $5, $6::uuid, $7 "
-		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active "
-		      "ON CONFLICT DO NOTHING RETURNING 1", 7, params);
+		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active ON CONFLICT DO NOTHING "
+		      "RETURNING id) INSERT INTO outbox (event_type, resource_id, payload, status, attempts, "
+		      "lease_owner, lease_expires_at, execution_id) SELECT 'tenant.created', t.id::text, "
+		      "$8::jsonb, 'processing', 1, $9, clock_timestamp() + make_interval(secs => $10::int), "
+		      "$6::uuid FROM t RETURNING id", 10, params);
+	json_object_put(payload);
 	if (res == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
+		return -1;
+	created = PQntuples(res) == 1;
+	if (created)
+		snprintf(event_id, TENANT_EVENT_ID_MAX, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (created)
+		return 0;
+	{
 		const char *dparams[1] = { in->database_id };
 
-		PQclear(res);
 		res = db_exec(db, err, "SELECT 1 FROM databases WHERE id = $1::uuid AND is_active", 1, dparams);
 		if (res != NULL && PQntuples(res) == 0)
 			infra_fail_field(err, "database_id", "no such active database");
 		else if (res != NULL)
 			create_conflict(db, in, err);
 		PQclear(res);
-		goto fail;
 	}
-	PQclear(res);
-	payload = created_payload(in, id, execution_id, actor);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	params[1] = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
-	params[2] = owner;
-	params[3] = lease;
-	params[4] = execution_id;
-	/* Recorded as being delivered by `owner`: the runners leave it alone
-	 * unless the lease runs out. */
-	res = db_exec(db, err, "INSERT INTO outbox (event_type, resource_id, payload, status, attempts, "
-		      "lease_owner, lease_expires_at, execution_id) VALUES ('tenant.created', $1, $2::jsonb, "
-		      "'processing', 1, $3, clock_timestamp() + make_interval(secs => $4::int), $5::uuid) "
-		      "RETURNING id", 5, params);
-	json_object_put(payload);
-	if (res == NULL)
-		goto fail;
-	snprintf(event_id, TENANT_EVENT_ID_MAX, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (db_commit(db, err) != 0)
-		goto fail;
-	return 0;
-fail:
-	db_rollback(db);
 	return -1;
 }
 
@@ -632,7 +624,7 @@ int tenant_delete(struct db *db, const struct config *cfg, const char *ref, cons
 enum event_outcome tenant_on_created(const struct event_env *env, const struct event *ev,
 				     struct event_done *done, struct infra_error *err)
 {
-	json_object *v, *body;
+	json_object *v, *by, *body;
 	const char *id;
 	char why[INFRA_ERRMSG_MAX], slug[64], actor[256];
 	enum event_outcome oc;
@@ -656,12 +648,19 @@ enum event_outcome tenant_on_created(const struct event_env *env, const struct e
 			json_object_object_add(done->result, "error", json_object_new_string(why));
 		return EVENT_DONE;
 	}
-	res = select_tenant(env->db, id, NULL, false, err);
-	if (res == NULL)
-		return EVENT_FAILED;
-	snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, TC_SLUG));
-	snprintf(actor, sizeof(actor), "%s", PQgetvalue(res, 0, TC_CREATED_BY));
-	PQclear(res);
+	/* Who and which: from the payload (a tenant's slug and creator never
+	 * change), else from its row. */
+	if (json_object_object_get_ex(ev->payload, "slug", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_object_get_ex(ev->payload, "created_by", &by) && json_object_is_type(by, json_type_string)) {
+		snprintf(slug, sizeof(slug), "%s", json_object_get_string(v));
+		snprintf(actor, sizeof(actor), "%s", json_object_get_string(by));
+	} else {
+		if ((res = select_tenant(env->db, id, NULL, false, err)) == NULL)
+			return EVENT_FAILED;
+		snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, TC_SLUG));
+		snprintf(actor, sizeof(actor), "%s", PQgetvalue(res, 0, TC_CREATED_BY));
+		PQclear(res);
+	}
 	body = json_object_new_object();
 	json_object_object_add(body, "scope", json_object_new_string("tenant"));
 	json_object_object_add(body, "tenant", json_object_new_string(slug));
