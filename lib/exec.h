@@ -317,10 +317,10 @@ extern const char exec_target_columns_sql[];
 #define EXEC_TARGET_NCOLUMNS 12
 json_object *exec_target_json_from_row(const PGresult *res, int row, int col0);
 
-/* Insert `n` (1 or 2) events of execution `id` numbered first_seq,
+/* Insert `n` (≥ 1) events of execution `id` numbered first_seq,
  * first_seq + 1, … (taken from executions.event_seq in the same
- * transaction) and notify its channel on commit. `data[i]` is borrowed.
- * 0 or -1. */
+ * transaction) in one statement, and notify its channel on commit.
+ * `data[i]` is borrowed. 0 or -1. */
 int exec_events_insert(struct db *db, const char *id, int64_t first_seq, int n,
 		       const char *const *types, json_object *const *data,
 		       struct infra_error *err);

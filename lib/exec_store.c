@@ -181,31 +181,39 @@ int exec_events_insert(struct db *db, const char *id, int64_t first_seq, int n,
 		       const char *const *types, json_object *const *data,
 		       struct infra_error *err)
 {
-	char seq[2][24], channel[EXEC_CHANNEL_MAX];
-	const char *params[8];
+	char channel[EXEC_CHANNEL_MAX], (*seq)[24];
+	const char **params;
+	struct strbuf sql = STRBUF_INIT;
 	PGresult *res;
 
-	if (n < 1 || n > 2)
+	if (n < 1)
 		return infra_fail(err, INFRA_EINTERNAL, "internal error");
+	params = calloc(2 + 3 * (size_t)n, sizeof(*params));
+	seq = calloc((size_t)n, sizeof(*seq));
+	if (params == NULL || seq == NULL)
+		abort();
 	exec_channel(channel, id);
 	params[0] = id;
 	params[1] = channel;
+	strbuf_addstr(&sql, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
+			    "VALUES ");
 	for (int i = 0; i < n; i++) {
+		int p = 3 + 3 * i;
+
 		snprintf(seq[i], sizeof(seq[i]), "%lld", (long long)(first_seq + i));
-		params[2 + 3 * i] = seq[i];
-		params[3 + 3 * i] = types[i];
-		params[4 + 3 * i] = json_object_to_json_string_ext(data[i], JSON_C_TO_STRING_PLAIN);
+		params[p - 1] = seq[i];
+		params[p] = types[i];
+		params[p + 1] = json_object_to_json_string_ext(data[i], JSON_C_TO_STRING_PLAIN);
+		strbuf_addf(&sql, "%s($1::uuid, $%d::bigint, $%d, $%d::jsonb)", i ? ", " : "",
+			    p, p + 1, p + 2);
 	}
 	/* The notification is delivered when the transaction commits, so a
 	 * listener woken by it always finds the events. */
-	res = db_exec(db, err, n == 1
-		      ? "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
-			"VALUES ($1::uuid, $3::bigint, $4, $5::jsonb) RETURNING 1) "
-			"SELECT pg_notify($2, '') FROM i LIMIT 1"
-		      : "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
-			"VALUES ($1::uuid, $3::bigint, $4, $5::jsonb), ($1::uuid, $6::bigint, $7, $8::jsonb) "
-			"RETURNING 1) SELECT pg_notify($2, '') FROM i LIMIT 1",
-		      2 + 3 * n, params);
+	strbuf_addstr(&sql, " RETURNING 1) SELECT pg_notify($2, '') FROM i LIMIT 1");
+	res = db_exec(db, err, sql.buf, 2 + 3 * n, params);
+	strbuf_release(&sql);
+	free(params);
+	free(seq);
 	if (res == NULL)
 		return -1;
 	PQclear(res);

@@ -17,17 +17,18 @@
 #include "log.h"
 #include "timeutil.h"
 
-#define EXEC_CHUNK_FACTOR 4		/* claim this many MIGRATION_BATCH_SIZE at once */
+#define EXEC_CHUNK_FACTOR 16		/* claim this many MIGRATION_BATCH_SIZE at once */
 #define EXEC_IDLE_MS 250		/* how often an idle runner looks for work */
 #define EXEC_CANCEL_POLL_MS 500		/* how often a running chunk checks for a cancel */
 #define EXEC_RETRY_MIN_MS 100		/* outcome writes: first backoff, doubling… */
 #define EXEC_RETRY_MAX_MS 5000		/* …up to this */
 #define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
+#define EXEC_FLUSH_MS 200		/* longest an outcome waits to be written */
 
 /* Columns of a claimed row after EXEC_DB_COLUMNS. */
 enum {
 	CL_SCHEMA = EXEC_DB_NCOLUMNS, CL_TYPE, CL_EXECUTION, CL_ORDINAL, CL_KIND, CL_TARGET_VERSION,
-	CL_BEFORE_KNOWN, CL_BEFORE, CL_CURRENT, CL_CANCEL, CL_ACTIVE,
+	CL_BEFORE_KNOWN, CL_BEFORE, CL_CURRENT, CL_CANCEL, CL_ACTIVE, CL_CIRCUIT,
 };
 
 /* One claimed target and what this runner knows of it. */
@@ -40,6 +41,17 @@ struct held {
 					 * if one was recorded, else version_before */
 	bool before_written;		/* this run recorded version_before */
 	bool running;
+};
+
+/* An outcome waiting to be written with others (flush). */
+struct pending {
+	const struct held *h;
+	const char *label;
+	const char *status;		/* static */
+	int attempts;
+	char *applied;			/* a JSON array's text */
+	char *before, *after, *error;	/* NULL for none */
+	bool written;			/* flush: it was still ours */
 };
 
 /* One engine run: targets of one kind, database type and target version,
@@ -61,6 +73,9 @@ struct run {
 	 * (resuming where they stopped) by the next claim. */
 	bool any_cancel;
 	int64_t cancel_checked_ms;
+	struct pending *pending;	/* outcomes not written yet (room for every target) */
+	size_t npending;
+	int64_t pending_since_ms;	/* when the oldest of them came */
 };
 
 /* The index of execution `id` in the run. */
@@ -131,11 +146,13 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 		       "UPDATE execution_targets t SET status = 'in_progress', lease_owner = $2, "
 		       "lease_expires_at = clock_timestamp() + make_interval(secs => $3::int), "
 		       "claims = t.claims + 1, started_at = coalesce(t.started_at, clock_timestamp()) "
-		       "FROM c, executions e, databases d WHERE t.execution_id = c.execution_id "
+		       "FROM c, executions e, databases d LEFT JOIN database_circuits dc "
+		       "ON dc.database_id = d.id WHERE t.execution_id = c.execution_id "
 		       "AND t.ordinal = c.ordinal AND e.id = t.execution_id AND d.id = t.database_id "
 		       "RETURNING " EXEC_DB_COLUMNS ", t.schema_name, t.database_type, t.execution_id, "
 		       "t.ordinal, e.kind, coalesce(t.target_version, e.target_version), t.before_known, "
-		       "t.version_before, t.current_version, e.cancel_requested, d.is_active",
+		       "t.version_before, t.current_version, e.cancel_requested, d.is_active, "
+		       "coalesce(dc.state, 'closed')",
 		       3, params);
 }
 
@@ -183,6 +200,42 @@ static void mark_started(struct runner_ctx *ctx, const char *id, const char *cur
 }
 
 /* --- outcomes --- */
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void pending_release(struct pending *p)
+{
+	free(p->applied);
+	free(p->before);
+	free(p->after);
+	free(p->error);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Append `sep` and `value` as an element of a PostgreSQL array literal:
+ * NULL unquoted, anything else in double quotes with " and \ escaped. */
+static void pg_array_add(struct strbuf *sb, const char *sep, const char *value)
+{
+	strbuf_addstr(sb, sep);
+	if (value == NULL) {
+		strbuf_addstr(sb, "NULL");
+		return;
+	}
+	strbuf_addch(sb, '"');
+	for (const char *c = value; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, *c);
+	}
+	strbuf_addch(sb, '"');
+}
 
 static json_object *step_json(const char *version, const char *description, const char *script,
 			      int execution_ms, bool recovered)
@@ -275,73 +328,6 @@ static int release_target(struct run *r, const struct held *h, const char *attem
 	return n == 1 ? 0 : 1;
 }
 
-/* Write one target's outcome with the execution's counters, its events,
- * and the end of the execution when it was the last, in one transaction.
- * Returns 0, 1 when the target is not ours any more (the lease was lost:
- * its new holder records it), or -1 with `err`. */
-static int write_outcome(struct run *r, const struct held *h, const char *status,
-			 const char *attempts, const char *applied, const struct mig_outcome *o,
-			 const char *error, const char *current, const char **finished,
-			 struct infra_error *err)
-{
-	const char *params[10] = {
-		h->execution_id, h->ordinal, status, attempts, applied, o->version_before,
-		o->version_after, error, r->ctx->owner, current,
-	};
-	const char *types[2] = { "target", "progress" };
-	json_object *data[2] = { NULL, NULL }, *exec;
-	struct strbuf sql = STRBUF_INIT;
-	struct db *db = &r->ctx->db;
-	PGresult *res;
-	int rc;
-
-	*finished = NULL;
-	if (db_begin(db, err) != 0)
-		return -1;
-	strbuf_addf(&sql, "WITH t AS (UPDATE execution_targets t SET status = $3, "
-		    "attempts = t.attempts + $4::int, applied = t.applied || $5::jsonb, "
-		    "version_before = CASE WHEN t.before_known THEN t.version_before ELSE $6 END, "
-		    "before_known = true, current_version = $7, error = $8, lease_owner = NULL, "
-		    "lease_expires_at = NULL, completed_at = clock_timestamp() "
-		    "WHERE t.execution_id = $1::uuid AND t.ordinal = $2::int AND t.lease_owner = $9 "
-		    "AND t.status = 'in_progress' RETURNING %s) "
-		    "UPDATE executions e SET completed_targets = e.completed_targets + ($3 = 'completed')::int, "
-		    "failed_targets = e.failed_targets + ($3 = 'failed')::int, "
-		    "skipped_targets = e.skipped_targets + ($3 IN ('skipped', 'cancelled'))::int, "
-		    "event_seq = e.event_seq + 2, current_target = coalesce($10, e.current_target) "
-		    "FROM t WHERE e.id = $1::uuid RETURNING %s, t.*",
-		    exec_target_columns_sql, exec_columns_sql);
-	res = db_exec(db, err, sql.buf, 10, params);
-	strbuf_release(&sql);
-	if (res == NULL) {
-		db_rollback(db);
-		return -1;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		db_rollback(db);
-		return 1;
-	}
-	exec = exec_json_from_row(res, 0, time_wall_s());
-	data[0] = exec_target_json_from_row(res, 0, EXEC_NCOLUMNS);
-	data[1] = exec_progress_event(exec);
-	json_object_put(exec);
-	rc = exec_events_insert(db, h->execution_id,
-				strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10) - 1, 2,
-				types, data, err);
-	json_object_put(data[0]);
-	json_object_put(data[1]);
-	if (rc == 0)
-		rc = exec_finish_if_done(db, res, 0, finished, err);
-	PQclear(res);
-	if (rc != 0 || db_commit(db, err) != 0) {
-		db_rollback(db);
-		*finished = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* The label of a target of execution `id` in this run still running, for
  * its current_target. */
 static const char *still_running(const struct run *r, const char *id)
@@ -352,22 +338,254 @@ static const char *still_running(const struct run *r, const char *id)
 	return NULL;
 }
 
-/* Record what happened to engine target `k` (or, with `o` describing a
- * target never run, fleet target `k`): retried with backoff through an
- * outage of the control database, until written or the lease is lost. An
- * outcome is never dropped while this runner holds the target; if the
- * runner must stop first, the lease expires and another runner runs the
- * target again (harmlessly: the engine reads the history). */
-static void record(struct run *r, const struct held *h, const struct mig_outcome *o,
-		   const char *label, const char *status)
+/* Give a target back (this runner stops), retried like flush(). */
+static void give_back(struct run *r, const struct held *h, json_object *applied,
+		      const struct mig_outcome *o, const char *label)
 {
-	const char *finished = NULL;
-	json_object *applied = json_object_new_array();
-	char attempts[16], error[INFRA_ERRMSG_MAX + 64];
-	const char *error_param = NULL, *applied_text;
+	char attempts[16];
 	struct infra_error err;
 	int64_t backoff = EXEC_RETRY_MIN_MS;
 	int rc, hard = 0;
+
+	snprintf(attempts, sizeof(attempts), "%d", o->attempts);
+	while ((rc = release_target(r, h, attempts,
+				    json_object_to_json_string_ext(applied, JSON_C_TO_STRING_PLAIN),
+				    o, &err)) < 0) {
+		if (err.kind != INFRA_EUNAVAIL)
+			hard++;
+		if (hard >= EXEC_RETRY_HARD_ERRORS || backoff >= EXEC_RETRY_MAX_MS) {
+			log_error_field("cannot give a migration target back; it runs again when its "
+					"lease expires", h->execution_id, &err);
+			return;
+		}
+		time_sleep_ms(backoff);
+		backoff *= 2;
+	}
+	if (rc == 1) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "execution_id", json_object_new_string(h->execution_id));
+		json_object_object_add(f, "target", json_object_new_string(label));
+		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
+	}
+}
+
+/* Write the buffered outcomes `items[0..k)`, all of one execution, with
+ * the execution's counters, a `target` event each and one `progress`
+ * event, and the end of the execution when they were its last targets, in
+ * one transaction. Each item's `written` tells whether it was still ours
+ * (a target whose lease was lost is its new holder's to record). Returns
+ * 0, or -1 with `err` (nothing written). */
+static int write_outcomes(struct run *r, struct pending *items, size_t k, const char **finished,
+			  struct infra_error *err)
+{
+	struct strbuf ordinals = STRBUF_INIT, statuses = STRBUF_INIT, attempts = STRBUF_INIT;
+	struct strbuf applied = STRBUF_INIT, before = STRBUF_INIT, after = STRBUF_INIT;
+	struct strbuf errors = STRBUF_INIT, sql = STRBUF_INIT;
+	const char *id = items[0].h->execution_id;
+	const char *params[10];
+	struct db *db = &r->ctx->db;
+	const char **types = NULL;
+	json_object **data = NULL, *exec;
+	PGresult *res = NULL;
+	int rc = -1, n;
+
+	*finished = NULL;
+	/* The outcomes go in as arrays, one element per target. */
+	for (size_t i = 0; i < k; i++) {
+		const char *sep = i ? "," : "{";
+
+		items[i].written = false;
+		strbuf_addf(&ordinals, "%s%s", sep, items[i].h->ordinal);
+		strbuf_addf(&statuses, "%s%s", sep, items[i].status);
+		strbuf_addf(&attempts, "%s%d", sep, items[i].attempts);
+		pg_array_add(&applied, sep, items[i].applied);
+		pg_array_add(&before, sep, items[i].before);
+		pg_array_add(&after, sep, items[i].after);
+		pg_array_add(&errors, sep, items[i].error);
+	}
+	strbuf_addch(&ordinals, '}');
+	strbuf_addch(&statuses, '}');
+	strbuf_addch(&attempts, '}');
+	strbuf_addch(&applied, '}');
+	strbuf_addch(&before, '}');
+	strbuf_addch(&after, '}');
+	strbuf_addch(&errors, '}');
+	params[0] = id;
+	params[1] = ordinals.buf;
+	params[2] = statuses.buf;
+	params[3] = attempts.buf;
+	params[4] = applied.buf;
+	params[5] = before.buf;
+	params[6] = after.buf;
+	params[7] = errors.buf;
+	params[8] = r->ctx->owner;
+	params[9] = still_running(r, id);
+	strbuf_addf(&sql, "WITH o AS (SELECT * FROM unnest($2::int[], $3::text[], $4::int[], "
+		    "$5::jsonb[], $6::text[], $7::text[], $8::text[]) "
+		    "AS o (ordinal, status, attempts, applied, before, after, error)), "
+		    "t AS (UPDATE execution_targets t SET status = o.status, "
+		    "attempts = t.attempts + o.attempts, applied = t.applied || o.applied, "
+		    "version_before = CASE WHEN t.before_known THEN t.version_before ELSE o.before END, "
+		    "before_known = true, current_version = o.after, error = o.error, "
+		    "lease_owner = NULL, lease_expires_at = NULL, completed_at = clock_timestamp() "
+		    "FROM o WHERE t.execution_id = $1::uuid AND t.ordinal = o.ordinal "
+		    "AND t.lease_owner = $9 AND t.status = 'in_progress' RETURNING t.ordinal, %s), "
+		    "e AS (UPDATE executions e SET "
+		    "completed_targets = e.completed_targets + (SELECT count(*) FROM t WHERE t.status = 'completed'), "
+		    "failed_targets = e.failed_targets + (SELECT count(*) FROM t WHERE t.status = 'failed'), "
+		    "skipped_targets = e.skipped_targets + (SELECT count(*) FROM t "
+		    "WHERE t.status IN ('skipped', 'cancelled')), "
+		    "event_seq = e.event_seq + (SELECT count(*) FROM t) + 1, "
+		    "current_target = coalesce($10, e.current_target) "
+		    "WHERE e.id = $1::uuid AND EXISTS (SELECT 1 FROM t) RETURNING %s) "
+		    "SELECT e.*, t.* FROM e, t ORDER BY t.ordinal",
+		    exec_target_columns_sql, exec_columns_sql);
+	if (db_begin(db, err) != 0)
+		goto out;
+	res = db_exec(db, err, sql.buf, 10, params);
+	if (res == NULL)
+		goto out;
+	n = PQntuples(res);
+	if (n == 0) {
+		rc = db_commit(db, err);	/* none was ours any more */
+		goto out;
+	}
+	/* The targets' events take the numbers before the progress's. */
+	types = calloc((size_t)n + 1, sizeof(*types));
+	data = calloc((size_t)n + 1, sizeof(*data));
+	if (types == NULL || data == NULL)
+		abort();
+	for (int i = 0; i < n; i++) {
+		const char *ordinal = PQgetvalue(res, i, EXEC_NCOLUMNS);
+
+		types[i] = "target";
+		data[i] = exec_target_json_from_row(res, i, EXEC_NCOLUMNS + 1);
+		for (size_t j = 0; j < k; j++)
+			if (strcmp(items[j].h->ordinal, ordinal) == 0)
+				items[j].written = true;
+	}
+	exec = exec_json_from_row(res, 0, time_wall_s());
+	types[n] = "progress";
+	data[n] = exec_progress_event(exec);
+	json_object_put(exec);
+	rc = exec_events_insert(db, id, strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10) - n,
+				n + 1, types, data, err);
+	if (rc == 0)
+		rc = exec_finish_if_done(db, res, 0, finished, err);
+	if (rc == 0)
+		rc = db_commit(db, err);
+	for (int i = 0; i <= n; i++)
+		json_object_put(data[i]);
+out:
+	if (rc != 0) {
+		db_rollback(db);
+		*finished = NULL;
+		for (size_t i = 0; i < k; i++)
+			items[i].written = false;
+	}
+	PQclear(res);
+	free(types);
+	free(data);
+	strbuf_release(&ordinals);
+	strbuf_release(&statuses);
+	strbuf_release(&attempts);
+	strbuf_release(&applied);
+	strbuf_release(&before);
+	strbuf_release(&after);
+	strbuf_release(&errors);
+	strbuf_release(&sql);
+	return rc;
+}
+
+/* Write every buffered outcome, execution by execution, retried with
+ * backoff through an outage of the control database until written or the
+ * lease is lost. An outcome is never dropped while this runner holds the
+ * target; if the runner must stop first, the lease expires and another
+ * runner runs the target again (harmlessly: the engine reads the
+ * history). */
+static void flush(struct run *r)
+{
+	size_t from = 0;
+
+	while (from < r->npending) {
+		struct pending *items = &r->pending[from];
+		const char *finished = NULL;
+		struct infra_error err;
+		int64_t backoff = EXEC_RETRY_MIN_MS;
+		size_t k = 1;
+		int hard = 0, rc;
+
+		/* The run's outcomes are buffered in the order they come:
+		 * group those of one execution (a swap keeps the rest). */
+		for (size_t i = from + 1; i < r->npending; i++) {
+			if (strcmp(r->pending[i].h->execution_id, items[0].h->execution_id) != 0)
+				continue;
+			struct pending tmp = r->pending[from + k];
+
+			r->pending[from + k] = r->pending[i];
+			r->pending[i] = tmp;
+			k++;
+		}
+		for (;;) {
+			rc = write_outcomes(r, items, k, &finished, &err);
+			if (rc == 0)
+				break;
+			if (err.kind != INFRA_EUNAVAIL)
+				hard++;
+			if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
+				log_error_field("giving up recording migration outcomes; their targets run "
+						"again when their lease expires", items[0].h->execution_id, &err);
+				break;
+			}
+			log_error_field("cannot record migration outcomes; retrying",
+					items[0].h->execution_id, &err);
+			time_sleep_ms(backoff);
+			backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
+		}
+		for (size_t i = 0; rc == 0 && i < k; i++) {
+			if (items[i].written) {
+				exec_metrics_target(items[i].status);
+				continue;
+			}
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "execution_id", json_object_new_string(items[i].h->execution_id));
+			json_object_object_add(f, "target", json_object_new_string(items[i].label));
+			log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
+		}
+		if (finished != NULL) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "execution_id", json_object_new_string(items[0].h->execution_id));
+			json_object_object_add(f, "status", json_object_new_string(finished));
+			log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
+			exec_metrics_execution(finished);
+		}
+		from += k;
+	}
+	for (size_t i = 0; i < r->npending; i++)
+		pending_release(&r->pending[i]);
+	r->npending = 0;
+}
+
+/* Flush when enough outcomes wait (a batch of the engine's parallelism)
+ * or the oldest has waited EXEC_FLUSH_MS: progress stays live, and the
+ * control database sees one transaction per batch, not per target. */
+static void maybe_flush(struct run *r)
+{
+	if (r->npending > 0 && (r->npending >= (size_t)r->ctx->cfg->migration_batch_size ||
+				time_mono_ms() - r->pending_since_ms >= EXEC_FLUSH_MS))
+		flush(r);
+}
+
+/* Record what happened to a target: written with others by flush(), or,
+ * for a target given back (this runner stops), at once. */
+static void record(struct run *r, const struct held *h, const struct mig_outcome *o,
+		   const char *label, const char *status)
+{
+	json_object *applied = json_object_new_array();
+	struct pending *p;
 
 	if (status == NULL)
 		status = target_status(r, h, o);
@@ -377,48 +595,22 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 		json_object_array_add(applied, step_json(o->steps[s].version, o->steps[s].description,
 							 o->steps[s].script, o->steps[s].execution_ms,
 							 false));
-	applied_text = json_object_to_json_string_ext(applied, JSON_C_TO_STRING_PLAIN);
-	snprintf(attempts, sizeof(attempts), "%d", o->attempts);
-	if (o->status != MIG_STATUS_OK && o->error.message[0] != '\0') {
-		snprintf(error, sizeof(error), "%s", o->error.message);
-		error_param = error;
+	if (status == NULL) {
+		give_back(r, h, applied, o, label);
+		json_object_put(applied);
+		return;
 	}
-	for (;;) {
-		if (status == NULL)
-			rc = release_target(r, h, attempts, applied_text, o, &err);
-		else
-			rc = write_outcome(r, h, status, attempts, applied_text, o, error_param,
-					   still_running(r, h->execution_id), &finished, &err);
-		if (rc >= 0)
-			break;
-		if (err.kind != INFRA_EUNAVAIL)
-			hard++;
-		if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
-			log_error_field("giving up recording a migration outcome; the target runs again "
-					"when its lease expires", h->execution_id, &err);
-			break;
-		}
-		log_error_field("cannot record a migration outcome; retrying", h->execution_id, &err);
-		time_sleep_ms(backoff);
-		backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
-	}
-	if (rc == 1) {
-		json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "execution_id", json_object_new_string(h->execution_id));
-		json_object_object_add(f, "target", json_object_new_string(label));
-		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
-	} else if (rc == 0 && status != NULL) {
-		exec_metrics_target(status);
-		if (finished != NULL) {
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "execution_id", json_object_new_string(h->execution_id));
-			json_object_object_add(f, "status", json_object_new_string(finished));
-			log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
-			exec_metrics_execution(finished);
-		}
-	}
+	if (r->npending == 0)
+		r->pending_since_ms = time_mono_ms();
+	p = &r->pending[r->npending++];
+	p->h = h;
+	p->label = label;
+	p->status = status;
+	p->attempts = o->attempts;
+	p->applied = xstrdup(json_object_to_json_string_ext(applied, JSON_C_TO_STRING_PLAIN));
+	p->before = o->version_before ? xstrdup(o->version_before) : NULL;
+	p->after = o->version_after ? xstrdup(o->version_after) : NULL;
+	p->error = o->status != MIG_STATUS_OK && o->error.message[0] ? xstrdup(o->error.message) : NULL;
 	json_object_put(applied);
 }
 
@@ -464,6 +656,7 @@ static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
 
 	h->running = false;
 	record(r, h, o, r->fleet.items[r->fleet_index[i]].label, NULL);
+	maybe_flush(r);
 	renew_leases(r->ctx, false);
 }
 
@@ -513,6 +706,7 @@ static bool on_poll(void *arg)
 	int64_t now = time_mono_ms();
 
 	renew_leases(r->ctx, false);
+	maybe_flush(r);
 	if (!r->any_cancel)
 		cancel_notified(r);
 	if (!r->any_cancel && now - r->cancel_checked_ms >= EXEC_CANCEL_POLL_MS) {
@@ -591,9 +785,10 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	r.held = calloc((size_t)n, sizeof(*r.held));
 	r.fleet_index = calloc((size_t)n, sizeof(*r.fleet_index));
 	r.outcomes = calloc((size_t)n, sizeof(*r.outcomes));
+	r.pending = calloc((size_t)n, sizeof(*r.pending));
 	targets = calloc((size_t)n, sizeof(*targets));
 	if (held == NULL || r.held == NULL || r.fleet_index == NULL || r.outcomes == NULL ||
-	    targets == NULL)
+	    targets == NULL || r.pending == NULL)
 		abort();
 	exec_fleet_init(&r.fleet);
 	r.set = exec_set_get(ctx->cfg->migrations_root, PQgetvalue(res, rows[0], CL_TYPE), &set_err);
@@ -610,7 +805,10 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		h->earlier = PQgetvalue(res, row, CL_BEFORE_KNOWN)[0] == 't';
 		h->resumed_from = !PQgetisnull(res, row, CL_CURRENT) ? PQgetvalue(res, row, CL_CURRENT)
 			: PQgetisnull(res, row, CL_BEFORE) ? NULL : PQgetvalue(res, row, CL_BEFORE);
-		if (exec_fleet_add_row(&r.fleet, &ctx->db, ctx->cfg, res, row, 0, CL_SCHEMA, CL_TYPE,
+		/* A closed circuit (the claim read it) needs no question;
+		 * another is asked again, for its reason. */
+		if (exec_fleet_add_row(&r.fleet, strcmp(PQgetvalue(res, row, CL_CIRCUIT), "closed") == 0
+				       ? NULL : &ctx->db, ctx->cfg, res, row, 0, CL_SCHEMA, CL_TYPE,
 				       &err) != 0) {
 			/* Cannot even ask its circuit: leave the target to its
 			 * lease; it is claimed again when that expires. */
@@ -649,6 +847,8 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		for (size_t k = 0; k < r.n; k++)
 			mig_outcome_release(&r.outcomes[k]);
 	}
+	flush(&r);
+	free(r.pending);
 	exec_fleet_release(&r.fleet);
 	free(targets);
 	free(r.outcomes);
