@@ -104,8 +104,13 @@ int handle_tenants_create(struct request *r)
 	}
 	json_object_put(body);
 	env = (struct event_env){ &r->app->db, cfg, r->app->cache, owner };
-	if (event_deliver(&env, event_id, &err) < 0)
-		log_warn("tenant %s: its event is left to the runners: %s", id, err.message);
+	if (event_deliver(&env, event_id, &err) < 0) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "tenant_id", json_object_new_string(id));
+		json_object_object_add(f, "error", json_object_new_string(err.message));
+		log_emit(LOG_LEVEL_WARN, "tenant's event left to the runners", f);
+	}
 	if (tenant_get(&r->app->db, id, NULL, &tenant, &err) != 0) {
 		audit_tenant(r, "tenant.create", id, details, NULL);
 		return respond_infra_error(r, &err);

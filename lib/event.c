@@ -112,10 +112,10 @@ static int finish_done(const struct event_env *env, const struct event *ev,
 		       const struct event_done *done, struct infra_error *err)
 {
 	const char *params[3] = { ev->id, env->owner, result_text(done) };
-	int rc = update_held(env, done->alert, "UPDATE outbox SET status = 'done', published_at = clock_timestamp(), "
-			     "result = $3::jsonb, last_error = NULL, lease_owner = NULL, "
-			     "lease_expires_at = NULL WHERE id = $1::bigint AND lease_owner = $2 "
-			     "AND status = 'processing'", 3, params, err);
+	int rc = update_held(env, done->alert, "UPDATE outbox SET status = 'done', "
+			     "published_at = clock_timestamp(), result = $3::jsonb, last_error = NULL, "
+			     "lease_owner = NULL, lease_expires_at = NULL WHERE id = $1::bigint "
+			     "AND lease_owner = $2 AND status = 'processing'", 3, params, err);
 
 	if (rc != 0 || !done->alert)
 		return rc;

@@ -576,7 +576,12 @@ int tenant_migrate(struct db *db, const struct config *cfg, const char *ref, con
 	if (db_exec_command(db, err, "UPDATE tenants SET migration_execution_id = $2::uuid, "
 			    "updated_at = clock_timestamp() WHERE id = $1::uuid", 2, params) != 0) {
 		/* The execution runs; only the tenant's pointer to it is stale. */
-		log_warn("tenant '%s': cannot record its migration execution", slug);
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "tenant", json_object_new_string(slug));
+		json_object_object_add(f, "execution_id", json_object_new_string(exec_id));
+		json_object_object_add(f, "error", json_object_new_string(err->message));
+		log_emit(LOG_LEVEL_WARN, "cannot record a tenant's migration execution", f);
 	}
 	return 0;
 }
@@ -650,8 +655,10 @@ enum event_outcome tenant_on_created(const struct event_env *env, const struct e
 	}
 	/* Who and which: from the payload (a tenant's slug and creator never
 	 * change), else from its row. */
-	if (json_object_object_get_ex(ev->payload, "slug", &v) && json_object_is_type(v, json_type_string) &&
-	    json_object_object_get_ex(ev->payload, "created_by", &by) && json_object_is_type(by, json_type_string)) {
+	if (json_object_object_get_ex(ev->payload, "slug", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_object_get_ex(ev->payload, "created_by", &by) &&
+	    json_object_is_type(by, json_type_string)) {
 		snprintf(slug, sizeof(slug), "%s", json_object_get_string(v));
 		snprintf(actor, sizeof(actor), "%s", json_object_get_string(by));
 	} else {
