@@ -131,18 +131,29 @@ static void renew_leases(struct runner_ctx *ctx, bool force)
 
 static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 {
-	char limit[16], lease[16];
-	const char *params[3] = { limit, ctx->owner, lease };
+	char limit[16], lease[16], batch[16], runners[16];
+	const char *params[5] = { limit, ctx->owner, lease, batch, runners };
 
 	snprintf(limit, sizeof(limit), "%d", ctx->cfg->migration_batch_size * EXEC_CHUNK_FACTOR);
 	snprintf(lease, sizeof(lease), "%d", ctx->cfg->migration_lease_s);
+	snprintf(batch, sizeof(batch), "%d", ctx->cfg->migration_batch_size);
+	snprintf(runners, sizeof(runners), "%d", ctx->cfg->runners > 0 ? ctx->cfg->runners : 1);
+	/* A runner takes its share of what is due: the due targets divided
+	 * among this host's runners, at least MIGRATION_BATCH_SIZE and at most
+	 * EXEC_CHUNK_FACTOR of them. An engine run ends before its runner
+	 * claims again, so a burst of small executions (new tenants) taken
+	 * whole by the first runner to look would leave the others idle. */
 	return db_exec(&ctx->db, err,
-		       "WITH c AS (SELECT t.execution_id, t.ordinal FROM execution_targets t "
+		       "WITH due AS (SELECT count(*) AS n FROM execution_targets "
+		       "WHERE status = 'pending' OR (status = 'in_progress' "
+		       "AND lease_expires_at < clock_timestamp())), "
+		       "c AS (SELECT t.execution_id, t.ordinal FROM execution_targets t "
 		       "JOIN executions e ON e.id = t.execution_id "
 		       "WHERE t.status = 'pending' OR (t.status = 'in_progress' "
 		       "AND t.lease_expires_at < clock_timestamp()) "
 		       "ORDER BY e.created_at, t.execution_id, t.ordinal "
-		       "LIMIT $1::int FOR UPDATE OF t SKIP LOCKED) "
+		       "LIMIT (SELECT greatest($4::int, least($1::int, ceil(n::numeric / $5::int)::int)) "
+		       "FROM due) FOR UPDATE OF t SKIP LOCKED) "
 		       "UPDATE execution_targets t SET status = 'in_progress', lease_owner = $2, "
 		       "lease_expires_at = clock_timestamp() + make_interval(secs => $3::int), "
 		       "claims = t.claims + 1, started_at = coalesce(t.started_at, clock_timestamp()) "
@@ -153,7 +164,7 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 		       "t.ordinal, e.kind, coalesce(t.target_version, e.target_version), t.before_known, "
 		       "t.version_before, t.current_version, e.cancel_requested, d.is_active, "
 		       "coalesce(dc.state, 'closed')",
-		       3, params);
+		       5, params);
 }
 
 /* The execution is running: mark it started (and say so in an event)
