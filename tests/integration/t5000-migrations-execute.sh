@@ -6,7 +6,8 @@
 # nothing; an execution runs to completion; Idempotency-Key returns the
 # same execution and refuses a different body; list (filters, cursor), get,
 # targets, plan, validate, history, repair and baseline; a tenant-bound
-# token sees and acts on its tenant only; audit and metrics.
+# token sees and acts on its tenant only; an open circuit breaker skips its
+# target with the reason; audit and metrics.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 . "$(dirname "$0")/migrations-lib.sh"
@@ -193,6 +194,24 @@ as "$TENANT" GET "/migrations/$first"
 expect_error 404 RES_001 "another principal's platform execution is not found"
 as "$TENANT" POST "/migrations/$first/cancel"
 expect_error 404 RES_001 "nor can it be cancelled"
+
+# ------------------------------------------------------- open circuit
+# The breaker of `flags` is opened by hand (and its next probe put off),
+# as three failed probes would: the runner skips the target with the reason.
+psql_control -c "UPDATE infra.database_circuits SET state = 'open', consecutive_failures = 3,
+	opened_at = now(), last_error = 'connection refused', next_probe_at = now() + interval '1 hour'
+	WHERE database_id = '$d'" >/dev/null
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$d\"}"
+expect_status 202 "an execution on a database whose circuit is open is accepted"
+check "it ends failed" wait_status 60 "$EXEC" failed
+check "its target is skipped" test "$(target_field "$EXEC" "$d" flags .status)" = skipped
+check "… saying the circuit is open, and why" bash -c \
+	"grep -q 'circuit open.*connection refused' <<<'$(target_field "$EXEC" "$d" flags .error)'"
+as "$MIG" GET "/migrations/$EXEC"
+expect_json .progress.skipped_targets 1
+check "nothing was applied" test "$(target_psql mx_exec -c "SELECT to_regclass('flags.flyway_schema_history') IS NULL")" = t
+psql_control -c "UPDATE infra.database_circuits SET state = 'closed', consecutive_failures = 0,
+	opened_at = NULL WHERE database_id = '$d'" >/dev/null
 
 # ------------------------------------------------------- audit, metrics
 check "executions are audited with their scope" test "$(psql_control -c "SELECT count(*) FROM infra.audit_log
