@@ -72,6 +72,7 @@ struct run {
 	 * targets end cancelled, the others' are released and run again
 	 * (resuming where they stopped) by the next claim. */
 	bool any_cancel;
+	bool *marked;			/* per execution: marked started by this run */
 	int64_t cancel_checked_ms;
 	struct pending *pending;	/* outcomes not written yet (room for every target) */
 	size_t npending;
@@ -627,12 +628,27 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 
 /* --- engine callbacks --- */
 
+/* Mark execution `id` started when the first of its targets in this run
+ * starts (or is recorded as not run): the engine is already running the
+ * others meanwhile, rather than waiting for every execution of a large
+ * claim to be marked first. */
+static void run_mark(struct run *r, const char *id, const char *label)
+{
+	size_t k = run_exec(r, id);
+
+	if (r->marked[k])
+		return;
+	mark_started(r->ctx, id, label);
+	r->marked[k] = true;
+}
+
 static void on_started(void *arg, size_t i, int attempt)
 {
 	struct run *r = arg;
 
 	(void)attempt;
 	r->held[i]->running = true;
+	run_mark(r, r->held[i]->execution_id, r->fleet.items[r->fleet_index[i]].label);
 }
 
 /* After a target's first migration, make sure its version before is on
@@ -780,7 +796,8 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	r.ctx = ctx;
 	r.executions = calloc((size_t)n, sizeof(*r.executions));
 	r.cancel = calloc((size_t)n, sizeof(*r.cancel));
-	if (r.executions == NULL || r.cancel == NULL)
+	r.marked = calloc((size_t)n, sizeof(*r.marked));
+	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL)
 		abort();
 	for (int i = 0; i < n; i++) {
 		const char *id = PQgetvalue(res, rows[i], CL_EXECUTION);
@@ -844,6 +861,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		memset(&o, 0, sizeof(o));
 		o.status = MIG_STATUS_FAILED;
 		infra_fail(&o.error, INFRA_EMIGRATION, "%s", why);
+		run_mark(&r, h->execution_id, t->label);
 		record(&r, h, &o, t->label, t->skip[0] && !t->skip_failed ? "skipped" : NULL);
 	}
 	if (r.n > 0) {
@@ -868,6 +886,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	free(held);
 	free(r.executions);
 	free(r.cancel);
+	free(r.marked);
 }
 
 /* LISTEN for cancels on this runner's connection (again after it was
@@ -916,7 +935,8 @@ int64_t exec_task(struct runner_ctx *ctx)
 	qsort(rows, (size_t)n, sizeof(*rows), cmp_rows);
 	sorting = NULL;
 	/* One engine run per kind, database type and target version, over
-	 * the executions claimed; each execution is marked started first. */
+	 * the executions claimed (each marked started as its first target
+	 * starts). */
 	for (int i = 1; i <= n; i++) {
 		sorting = res;
 		if (i < n && cmp_group(rows[i], rows[from]) == 0) {
@@ -924,19 +944,6 @@ int64_t exec_task(struct runner_ctx *ctx)
 			continue;
 		}
 		sorting = NULL;
-		for (int k = from; k < i; k++) {
-			const char *id = PQgetvalue(res, rows[k], CL_EXECUTION);
-			char label[256];
-			bool seen = false;
-
-			for (int j = 0; j < k && !seen; j++)
-				seen = strcmp(PQgetvalue(res, rows[j], CL_EXECUTION), id) == 0;
-			if (seen)
-				continue;
-			snprintf(label, sizeof(label), "%s/%s", PQgetvalue(res, rows[k], 1),
-				 PQgetvalue(res, rows[k], CL_SCHEMA));
-			mark_started(ctx, id, label);
-		}
 		run_group(ctx, res, rows + from, i - from);
 		from = i;
 	}
