@@ -9,28 +9,11 @@
 #include "page_cursor.h"
 #include "unit.h"
 
-static json_object *parse(const char *text)
-{
-	json_object *o = json_tokener_parse(text);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	return o;
-}
-
-/* The reason given for `field`, or NULL when it is not reported. */
-static const char *reason(json_object *problems, const char *field)
-{
-	json_object *v;
-
-	return problems && json_object_object_get_ex(problems, field, &v)
-		? json_object_get_string(v) : NULL;
-}
-
 /* Parse `text` in `form`: 0 and `out`, or -1 and *problems (put it). */
 static int request(const char *text, enum exec_form form, struct exec_request *out,
 		   json_object **body, json_object **problems)
 {
-	*body = parse(text);
+	*body = unit_json(text);
 	return exec_request_parse(*body, form, out, problems);
 }
 
@@ -72,7 +55,7 @@ static void test_scopes(void)
 		json_object *body, *problems;
 
 		CU_ASSERT_EQUAL(request(missing[i].body, EXEC_FORM_EXECUTE, &req, &body, &problems), -1);
-		CU_ASSERT_STRING_EQUAL(reason(problems, missing[i].field), missing[i].why);
+		CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, missing[i].field), missing[i].why);
 		CU_ASSERT_EQUAL(json_object_object_length(problems), 1);
 		json_object_put(problems);
 		json_object_put(body);
@@ -89,14 +72,14 @@ static void test_every_bad_field(void)
 				"\"target_version\":\"v2\",\"dry_run\":\"yes\",\"colour\":\"red\"}",
 				EXEC_FORM_EXECUTE, &req, &body, &problems), -1);
 	CU_ASSERT_EQUAL(json_object_object_length(problems), 8);
-	CU_ASSERT_PTR_NOT_NULL(strstr(reason(problems, "scope"), "all, admin, regional"));
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "region"));
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "tenant"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(reason(problems, "database_id"), "UUID"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(reason(problems, "database_type"), "analytics"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(reason(problems, "target_version"), "version"));
-	CU_ASSERT_STRING_EQUAL(reason(problems, "dry_run"), "must be true or false");
-	CU_ASSERT_STRING_EQUAL(reason(problems, "colour"), "unknown field");
+	CU_ASSERT_PTR_NOT_NULL(strstr(unit_field_reason(problems, "scope"), "all, admin, regional"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "region"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "tenant"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(unit_field_reason(problems, "database_id"), "UUID"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(unit_field_reason(problems, "database_type"), "analytics"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(unit_field_reason(problems, "target_version"), "version"));
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "dry_run"), "must be true or false");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "colour"), "unknown field");
 	json_object_put(problems);
 	json_object_put(body);
 
@@ -116,7 +99,7 @@ static void test_forms_and_values(void)
 	/* dry_run belongs to execute only. */
 	CU_ASSERT_EQUAL(request("{\"scope\":\"all\",\"dry_run\":true}", EXEC_FORM_FILTERS, &req,
 				&body, &problems), -1);
-	CU_ASSERT_STRING_EQUAL(reason(problems, "dry_run"), "unknown field");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "dry_run"), "unknown field");
 	json_object_put(problems);
 	json_object_put(body);
 
@@ -153,22 +136,22 @@ static void test_single(void)
 	struct exec_single s;
 	json_object *body, *problems;
 
-	body = parse("{\"database_id\":\"6f1c2a4e-9b1d-4c3e-8f00-1234567890ab\",\"schema\":\"t1\","
+	body = unit_json("{\"database_id\":\"6f1c2a4e-9b1d-4c3e-8f00-1234567890ab\",\"schema\":\"t1\","
 		     "\"version\":\"2_1\"}");
 	CU_ASSERT_EQUAL(exec_single_parse(body, true, &s, &problems), 0);
 	CU_ASSERT_STRING_EQUAL(s.schema, "t1");
 	CU_ASSERT_STRING_EQUAL(s.version, "2.1");
 	/* version belongs to baseline only */
 	CU_ASSERT_EQUAL(exec_single_parse(body, false, &s, &problems), -1);
-	CU_ASSERT_STRING_EQUAL(reason(problems, "version"), "unknown field");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "version"), "unknown field");
 	json_object_put(problems);
 	json_object_put(body);
 
-	body = parse("{\"schema\":\"\"}");
+	body = unit_json("{\"schema\":\"\"}");
 	CU_ASSERT_EQUAL(exec_single_parse(body, true, &s, &problems), -1);
-	CU_ASSERT_STRING_EQUAL(reason(problems, "database_id"), "is required");
-	CU_ASSERT_STRING_EQUAL(reason(problems, "version"), "is required");
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "schema"));
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "database_id"), "is required");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "version"), "is required");
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "schema"));
 	json_object_put(problems);
 	json_object_put(body);
 }

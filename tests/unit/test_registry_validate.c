@@ -9,23 +9,6 @@
 #include "registry.h"
 #include "unit.h"
 
-static json_object *parse(const char *text)
-{
-	json_object *o = json_tokener_parse(text);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	return o;
-}
-
-/* The reason given for `field`, or NULL when it is not reported. */
-static const char *reason(json_object *problems, const char *field)
-{
-	json_object *v;
-
-	return problems && json_object_object_get_ex(problems, field, &v)
-		? json_object_get_string(v) : NULL;
-}
-
 static void test_host(void)
 {
 	static const char *const good[] = {
@@ -108,19 +91,19 @@ static void test_labels(void)
 	char big[1200];
 	size_t n = 0;
 
-	o = parse("{\"team\":\"payments\",\"app.kubernetes.io/name\":\"x\",\"empty\":\"\"}");
+	o = unit_json("{\"team\":\"payments\",\"app.kubernetes.io/name\":\"x\",\"empty\":\"\"}");
 	CU_ASSERT_PTR_NULL(registry_check_labels(o));
 	json_object_put(o);
-	o = parse("{\"team\":{\"nested\":\"no\"}}");
+	o = unit_json("{\"team\":{\"nested\":\"no\"}}");
 	CU_ASSERT_PTR_NOT_NULL(registry_check_labels(o));
 	json_object_put(o);
-	o = parse("{\"n\":1}");
+	o = unit_json("{\"n\":1}");
 	CU_ASSERT_PTR_NOT_NULL(registry_check_labels(o));
 	json_object_put(o);
-	o = parse("{\"bad key\":\"x\"}");
+	o = unit_json("{\"bad key\":\"x\"}");
 	CU_ASSERT_PTR_NOT_NULL(registry_check_labels(o));
 	json_object_put(o);
-	o = parse("[\"x\"]");
+	o = unit_json("[\"x\"]");
 	CU_ASSERT_PTR_NOT_NULL(registry_check_labels(o));
 	json_object_put(o);
 	/* 33 labels: one too many. */
@@ -128,14 +111,14 @@ static void test_labels(void)
 	for (int i = 0; i < 33; i++)
 		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"k%d\":\"v\"", i ? "," : "", i);
 	snprintf(big + n, sizeof(big) - n, "}");
-	o = parse(big);
+	o = unit_json(big);
 	CU_ASSERT_PTR_NOT_NULL(registry_check_labels(o));
 	json_object_put(o);
 }
 
 static void test_create_defaults(void)
 {
-	json_object *body = parse("{\"name\":\"orders\",\"host\":\"127.0.0.1\","
+	json_object *body = unit_json("{\"name\":\"orders\",\"host\":\"127.0.0.1\","
 				  "\"database_name\":\"orders\",\"username\":\"app\","
 				  "\"password\":\"pw\",\"database_type\":\"tenant\"}");
 	struct registry_input in;
@@ -158,7 +141,7 @@ static void test_create_defaults(void)
 /* Every bad field is reported at once, each with its reason. */
 static void test_every_bad_field_reported(void)
 {
-	json_object *body = parse(
+	json_object *body = unit_json(
 		"{\"name\":\"bad name\",\"host\":\"-x\",\"port\":70000,\"database_name\":\"\","
 		"\"username\":7,\"password\":null,\"database_type\":\"oltp\",\"region\":\"EU\","
 		"\"schema\":\"\",\"sslmode\":\"sometimes\",\"labels\":{\"a\":{}},"
@@ -173,12 +156,12 @@ static void test_every_bad_field_reported(void)
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_CREATE, &in, &problems), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(problems);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (reason(problems, fields[i]) == NULL)
+		if (unit_field_reason(problems, fields[i]) == NULL)
 			fprintf(stderr, "field '%s' not reported\n", fields[i]);
-		CU_ASSERT_PTR_NOT_NULL(reason(problems, fields[i]));
+		CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, fields[i]));
 	}
-	CU_ASSERT_STRING_EQUAL(reason(problems, "id"), "is read-only");
-	CU_ASSERT_STRING_EQUAL(reason(problems, "password"), "must not be null");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "id"), "is read-only");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "password"), "must not be null");
 	CU_ASSERT_EQUAL(json_object_object_length(problems), (int)(sizeof(fields) / sizeof(fields[0])));
 	json_object_put(problems);
 	json_object_put(body);
@@ -187,27 +170,27 @@ static void test_every_bad_field_reported(void)
 static void test_required_and_modes(void)
 {
 	struct registry_input in;
-	json_object *problems = NULL, *body = parse("{}");
+	json_object *problems = NULL, *body = unit_json("{}");
 
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_CREATE, &in, &problems), -1);
-	CU_ASSERT_STRING_EQUAL(reason(problems, "name"), "is required");
-	CU_ASSERT_STRING_EQUAL(reason(problems, "password"), "is required");
-	CU_ASSERT_STRING_EQUAL(reason(problems, "database_type"), "is required");
-	CU_ASSERT_PTR_NULL(reason(problems, "port"));
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "name"), "is required");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "password"), "is required");
+	CU_ASSERT_STRING_EQUAL(unit_field_reason(problems, "database_type"), "is required");
+	CU_ASSERT_PTR_NULL(unit_field_reason(problems, "port"));
 	json_object_put(problems);
 	/* An empty PATCH changes nothing: refused. */
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_UPDATE, &in, &problems), -1);
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "body"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "body"));
 	json_object_put(problems);
 	/* A test needs no name or type. */
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_TEST, &in, &problems), -1);
-	CU_ASSERT_PTR_NULL(reason(problems, "name"));
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "host"));
+	CU_ASSERT_PTR_NULL(unit_field_reason(problems, "name"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "host"));
 	json_object_put(problems);
 	json_object_put(body);
 
 	/* PATCH: a subset; is_active only here; null clears the region. */
-	body = parse("{\"port\":6432,\"is_active\":false,\"region\":null}");
+	body = unit_json("{\"port\":6432,\"is_active\":false,\"region\":null}");
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_UPDATE, &in, &problems), 0);
 	CU_ASSERT_EQUAL(in.port, 6432);
 	CU_ASSERT_FALSE(in.is_active);
@@ -215,21 +198,21 @@ static void test_required_and_modes(void)
 	CU_ASSERT_PTR_NULL(in.region);
 	CU_ASSERT_FALSE(REGISTRY_HAS(&in, REGISTRY_NAME));
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_TEST, &in, &problems), -1);
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "is_active"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "is_active"));
 	json_object_put(problems);
 	json_object_put(body);
 
 	/* Port: an integer, not a string or a fraction. */
-	body = parse("{\"port\":\"5432\"}");
+	body = unit_json("{\"port\":\"5432\"}");
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_UPDATE, &in, &problems), -1);
-	CU_ASSERT_PTR_NOT_NULL(reason(problems, "port"));
+	CU_ASSERT_PTR_NOT_NULL(unit_field_reason(problems, "port"));
 	json_object_put(problems);
 	json_object_put(body);
-	body = parse("{\"port\":5432.5}");
+	body = unit_json("{\"port\":5432.5}");
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_UPDATE, &in, &problems), -1);
 	json_object_put(problems);
 	json_object_put(body);
-	body = parse("{\"port\":0}");
+	body = unit_json("{\"port\":0}");
 	CU_ASSERT_EQUAL(registry_input_parse(body, REGISTRY_FOR_UPDATE, &in, &problems), -1);
 	json_object_put(problems);
 	json_object_put(body);

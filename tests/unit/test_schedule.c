@@ -13,14 +13,6 @@
 #define NOW 1795341600	/* 2026-11-22T10:00:00Z */
 #define DB "\"database_id\":\"0b7c7c55-8f3e-4c1e-9d0a-3c4c2b1a0f00\""
 
-static json_object *parse(const char *text)
-{
-	json_object *o = json_tokener_parse(text);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	return o;
-}
-
 /* The problem `field` of `problems`, or "". */
 static const char *problem(json_object *problems, const char *field)
 {
@@ -31,7 +23,7 @@ static const char *problem(json_object *problems, const char *field)
 
 static void test_cron_body(void)
 {
-	json_object *body = parse("{\"name\":\"nightly\",\"scope\":\"single\"," DB ",\"cron\":\"30 2 * * *\","
+	json_object *body = unit_json("{\"name\":\"nightly\",\"scope\":\"single\"," DB ",\"cron\":\"30 2 * * *\","
 				  "\"target_version\":\"5\"}");
 	json_object *problems = NULL, *v;
 	struct schedule_input in;
@@ -55,7 +47,7 @@ static void test_cron_body(void)
 
 static void test_run_at_body(void)
 {
-	json_object *body = parse("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T12:00:00Z\","
+	json_object *body = unit_json("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T12:00:00Z\","
 				  "\"enabled\":false}");
 	json_object *problems = NULL;
 	struct schedule_input in;
@@ -69,11 +61,11 @@ static void test_run_at_body(void)
 	json_object_put(body);
 
 	/* a run_at a moment ago is "now"; a minute and more is the past */
-	body = parse("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T09:59:30Z\"}");
+	body = unit_json("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T09:59:30Z\"}");
 	CU_ASSERT_EQUAL(schedule_input_parse(body, NOW, &in, &problems), 0);
 	schedule_input_release(&in);
 	json_object_put(body);
-	body = parse("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T09:58:59Z\"}");
+	body = unit_json("{\"name\":\"once\",\"scope\":\"all\",\"run_at\":\"2026-11-22T09:58:59Z\"}");
 	CU_ASSERT_EQUAL(schedule_input_parse(body, NOW, &in, &problems), -1);
 	CU_ASSERT_STRING_EQUAL(problem(problems, "run_at"), "is in the past");
 	json_object_put(problems);
@@ -103,7 +95,7 @@ static void test_problems(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_object *body = parse(cases[i].body), *problems = NULL;
+		json_object *body = unit_json(cases[i].body), *problems = NULL;
 		struct schedule_input in;
 		const char *got;
 

@@ -57,17 +57,9 @@ static void test_status(void)
 	CU_ASSERT_FALSE(tenant_status_valid(""));
 }
 
-static json_object *parse(const char *text)
-{
-	json_object *o = json_tokener_parse(text);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	return o;
-}
-
 static void test_parse_defaults(void)
 {
-	json_object *body = parse("{\"slug\":\"acme\",\"database_id\":"
+	json_object *body = unit_json("{\"slug\":\"acme\",\"database_id\":"
 				  "\"0b7c7c55-8f3e-4c1e-9d0a-3c4c2b1a0f00\",\"name\":null}");
 	json_object *problems = NULL;
 	struct tenant_input in;
@@ -80,7 +72,7 @@ static void test_parse_defaults(void)
 	CU_ASSERT_STRING_EQUAL(in.database_id, "0b7c7c55-8f3e-4c1e-9d0a-3c4c2b1a0f00");
 	json_object_put(body);
 
-	body = parse("{\"slug\":\"acme\",\"database_id\":\"0b7c7c55-8f3e-4c1e-9d0a-3c4c2b1a0f00\","
+	body = unit_json("{\"slug\":\"acme\",\"database_id\":\"0b7c7c55-8f3e-4c1e-9d0a-3c4c2b1a0f00\","
 		     "\"name\":\"Acme\",\"schema\":\"acme_data\"}");
 	CU_ASSERT_EQUAL(tenant_input_parse(body, &in, &problems), 0);
 	CU_ASSERT_STRING_EQUAL(in.name, "Acme");
@@ -91,7 +83,7 @@ static void test_parse_defaults(void)
 /* Every problem at once, each under its field's name. */
 static void test_parse_problems(void)
 {
-	json_object *body = parse("{\"slug\":\"A\",\"name\":7,\"database_id\":\"x\",\"schema\":\"pg_a\","
+	json_object *body = unit_json("{\"slug\":\"A\",\"name\":7,\"database_id\":\"x\",\"schema\":\"pg_a\","
 				  "\"tenant\":\"acme\"}");
 	json_object *problems = NULL, *v;
 	struct tenant_input in;
@@ -109,7 +101,7 @@ static void test_parse_problems(void)
 	json_object_put(problems);
 	json_object_put(body);
 
-	body = parse("{\"slug\":null}");
+	body = unit_json("{\"slug\":null}");
 	CU_ASSERT_EQUAL(tenant_input_parse(body, &in, &problems), -1);
 	CU_ASSERT_TRUE(json_object_object_get_ex(problems, "slug", &v));
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "is required");

@@ -27,3 +27,19 @@ int unit_run(const char *suite, CU_TestInfo *tests)
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
 }
+
+json_object *unit_json(const char *text)
+{
+	json_object *o = json_tokener_parse(text);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	return o;
+}
+
+const char *unit_field_reason(json_object *problems, const char *field)
+{
+	json_object *v;
+
+	return problems && json_object_object_get_ex(problems, field, &v)
+		? json_object_get_string(v) : NULL;
+}
