@@ -22,12 +22,12 @@
 
 /* The tasks every runner runs, each registered by the module that owns it. */
 static const struct runner_task tasks[] = {
-	{ "probes", probe_task },	/* lib/probe.h: database health probes */
-	{ "executions", exec_task },	/* lib/exec_run.h: migration executions */
-	{ "events", event_task },	/* lib/event.h: the outbox's consumer */
-	{ "schedules", schedule_task },	/* lib/schedule.h: migration schedules */
-	{ "alerts", alert_task },	/* lib/alert.h: webhook deliveries */
-	{ NULL, NULL },
+	{ "probes", probe_task, NULL },			/* lib/probe.h: database health probes */
+	{ "executions", exec_task, exec_task_release },	/* lib/exec_run.h: migration executions */
+	{ "events", event_task, NULL },			/* lib/event.h: the outbox's consumer */
+	{ "schedules", schedule_task, NULL },		/* lib/schedule.h: migration schedules */
+	{ "alerts", alert_task, NULL },			/* lib/alert.h: webhook deliveries */
+	{ NULL, NULL, NULL },
 };
 
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))
@@ -72,6 +72,9 @@ int runner_main(const struct config *cfg, int index, int64_t started_at)
 		if (next > now && !child_stop_requested)
 			poll(NULL, 0, (int)(next - now));
 	}
+	for (size_t i = 0; tasks[i].run != NULL; i++)
+		if (tasks[i].release != NULL)
+			tasks[i].release();
 	cache_free(ctx.cache);
 	db_release(&ctx.db);
 	return CHILD_EXIT_OK;

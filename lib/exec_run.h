@@ -119,4 +119,7 @@ int exec_fleet_single(const struct exec_fleet *f, const struct config *cfg,
  * again (0 when there may be more work). */
 int64_t exec_task(struct runner_ctx *ctx);
 
+/* Close the sessions to targets exec_task keeps between engine runs. */
+void exec_task_release(void);
+
 #endif

@@ -24,6 +24,8 @@
 #define EXEC_RETRY_MAX_MS 5000		/* …up to this */
 #define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
 #define EXEC_FLUSH_MS 200		/* longest an outcome waits to be written */
+#define EXEC_POOL_IDLE_MS 30000		/* sessions to targets kept idle this long… */
+#define EXEC_POOL_FACTOR 2		/* …at most this many MIGRATION_BATCH_SIZE of them */
 
 /* Columns of a claimed row after EXEC_DB_COLUMNS. */
 enum {
@@ -96,6 +98,7 @@ static void run_cancel(struct run *r, const char *id)
 }
 
 static int64_t last_renew_ms;		/* this runner's last lease renewal */
+static struct mig_pool *sessions;	/* the engine's sessions kept between runs */
 
 static void log_error_field(const char *msg, const char *subject, const struct infra_error *err)
 {
@@ -868,6 +871,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		exec_engine_options(&opts, ctx->cfg, strcmp(kind, "undo") == 0 ? MIG_CMD_UNDO : MIG_CMD_MIGRATE);
 		opts.target = PQgetisnull(res, rows[0], CL_TARGET_VERSION)
 			? NULL : PQgetvalue(res, rows[0], CL_TARGET_VERSION);
+		opts.pool = sessions;
 		opts.cb = (struct mig_callbacks){
 			.arg = &r, .target_started = on_started, .step_done = on_step,
 			.target_finished = on_finished, .cancelled = on_poll,
@@ -910,6 +914,10 @@ int64_t exec_task(struct runner_ctx *ctx)
 	int n, from = 0, *rows;
 
 	listen_cancels(ctx);
+	if (sessions == NULL)
+		sessions = mig_pool_new(ctx->cfg->migration_batch_size * EXEC_POOL_FACTOR,
+					EXEC_POOL_IDLE_MS);
+	mig_pool_prune(sessions, *ctx->stop);
 	res = claim(ctx, &err);
 	if (res == NULL) {
 		/* The control database is down, or its schema not there yet:
@@ -950,4 +958,10 @@ int64_t exec_task(struct runner_ctx *ctx)
 	free(rows);
 	PQclear(res);
 	return 0;
+}
+
+void exec_task_release(void)
+{
+	mig_pool_free(sessions);
+	sessions = NULL;
 }

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "mig_placeholder.h"
 #include "mig_plan.h"
+#include "mig_pool.h"
 #include "mig_script.h"
 
 enum mig_command {
@@ -143,6 +144,10 @@ struct mig_options {
 	int retries;			/* attempts after the first, for transient failures */
 	int retry_base_ms;		/* first backoff; doubles, with jitter */
 	int retry_max_ms;
+	/* Sessions kept between runs (mig_pool.h): a run starts with idle
+	 * ones to its databases and gives back those that end clean. NULL:
+	 * every session is closed when the run ends. */
+	struct mig_pool *pool;
 	struct mig_callbacks cb;
 };
 

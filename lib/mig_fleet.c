@@ -257,6 +257,13 @@ static void assign(struct fleet *f, int64_t now)
 		t->deadline_ms = o->target_timeout_ms > 0 ? now + o->target_timeout_ms : 0;
 		if (o->cb.target_started != NULL)
 			o->cb.target_started(o->cb.arg, t->index, t->attempt);
+		/* A session to another database waits in the pool for a later
+		 * run, and one to this database may be waiting there. */
+		if (s->state == MIG_SESSION_IDLE && s->db != t->db && o->pool != NULL) {
+			mig_pool_put(o->pool, f->targets[s->db].conninfo, s);
+			if (mig_pool_take(o->pool, t->target->conninfo, s))
+				s->db = t->db;
+		}
 		if (s->state == MIG_SESSION_IDLE && s->db == t->db) {
 			handle(f, si, mig_task_start(t));
 		} else if (mig_session_connect(s, t->target->conninfo, o->connect_timeout_s,
@@ -433,10 +440,44 @@ static int check_options(const struct mig_options *o, struct infra_error *err)
 	return 0;
 }
 
+/* Start with idle sessions from the pool: a round over the run's
+ * databases, one session each per round, no more than a database has
+ * targets, until the run's sessions are all filled. */
+static void take_pooled(struct fleet *f, const size_t *per_db)
+{
+	struct mig_pool *pool = f->shared.opts->pool;
+	int filled = 0;
+	size_t round = 0;
+	bool more = pool != NULL;
+
+	while (more && filled < f->nsessions) {
+		more = false;
+		for (size_t d = 0; d < f->n && filled < f->nsessions; d++) {
+			struct mig_session *s = &f->sessions[filled];
+
+			if (per_db[d] <= round || !mig_pool_take(pool, f->targets[d].conninfo, s))
+				continue;
+			s->db = (int)d;
+			filled++;
+			more = true;
+		}
+		round++;
+	}
+}
+
+/* Sessions left idle and clean go back to the pool, if there is one. */
 static void fleet_release(struct fleet *f)
 {
-	for (int si = 0; si < f->nsessions; si++)
-		mig_session_release(&f->sessions[si]);
+	struct mig_pool *pool = f->shared.opts ? f->shared.opts->pool : NULL;
+
+	for (int si = 0; si < f->nsessions; si++) {
+		struct mig_session *s = &f->sessions[si];
+
+		if (pool != NULL && f->bound[si] == NULL && s->state == MIG_SESSION_IDLE && s->db >= 0 &&
+		    PQtransactionStatus(s->pg) == PQTRANS_IDLE)
+			mig_pool_put(pool, f->targets[s->db].conninfo, s);
+		mig_session_release(s);
+	}
 	for (size_t i = 0; i < f->n; i++)
 		mig_task_reset(&f->tasks[i]);
 	free(f->sessions);
@@ -452,7 +493,7 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	    struct infra_error *err)
 {
 	struct fleet f = { .targets = targets, .n = n };
-	size_t failed = 0, cancelled = 0;
+	size_t failed = 0, cancelled = 0, *per_db;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -502,6 +543,11 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 		}
 		enqueue(&f, t);
 	}
+	per_db = mig_calloc(n, sizeof(*per_db));
+	for (size_t i = 0; i < n; i++)
+		per_db[f.tasks[i].db]++;
+	take_pooled(&f, per_db);
+	free(per_db);
 	if (loop(&f) != 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (!f.tasks[i].finished) {

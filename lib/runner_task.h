@@ -32,6 +32,7 @@ typedef int64_t (*runner_task_fn)(struct runner_ctx *ctx);
 struct runner_task {
 	const char *name;
 	runner_task_fn run;
+	void (*release)(void);		/* when the runner stops: free what the task keeps; or NULL */
 };
 
 #endif
