@@ -6,6 +6,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "strbuf.h"
 
 void db_init(struct db *db, const char *conninfo, int connect_timeout_s,
 	     int statement_timeout_ms, const char *application_name)
@@ -203,4 +204,20 @@ void db_rollback(struct db *db)
 int db_ping(struct db *db, struct infra_error *err)
 {
 	return db_exec_command(db, err, "SELECT 1", 0, NULL);
+}
+
+void db_array_add(struct strbuf *sb, const char *sep, const char *value)
+{
+	strbuf_addstr(sb, sep);
+	if (value == NULL) {
+		strbuf_addstr(sb, "NULL");
+		return;
+	}
+	strbuf_addch(sb, '"');
+	for (const char *c = value; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, *c);
+	}
+	strbuf_addch(sb, '"');
 }

@@ -69,6 +69,12 @@ int db_begin(struct db *db, struct infra_error *err);
 int db_commit(struct db *db, struct infra_error *err);
 void db_rollback(struct db *db);
 
+/* Append `sep` and `value` as an element of a PostgreSQL array literal
+ * (a text parameter such as $1::text[]): NULL unquoted, anything else in
+ * double quotes with " and \ escaped. */
+struct strbuf;
+void db_array_add(struct strbuf *sb, const char *sep, const char *value);
+
 /* SELECT 1 with the connect timeout; 0 when the database answers. */
 int db_ping(struct db *db, struct infra_error *err);
 

@@ -317,6 +317,32 @@ extern const char exec_target_columns_sql[];
 #define EXEC_TARGET_NCOLUMNS 12
 json_object *exec_target_json_from_row(const PGresult *res, int row, int col0);
 
+/* Events of one or more executions, gathered in a transaction and
+ * inserted by one statement. */
+struct exec_event {
+	char id[UUID_STR_LEN];		/* the execution's */
+	int64_t seq;
+	const char *type;		/* static */
+	json_object *data;		/* owned */
+};
+
+struct exec_event_batch {
+	struct exec_event *items;
+	size_t n, alloc;
+};
+
+/* Add event `seq` of execution `id`; the batch takes `data`. */
+void exec_event_batch_add(struct exec_event_batch *b, const char *id, int64_t seq,
+			  const char *type, json_object *data);
+
+/* Insert the batch's events (nothing when it is empty) and notify each
+ * execution's channel on commit; the batch is emptied. 0 or -1 (the
+ * events are kept). */
+int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err);
+
+/* Free the events and the batch's memory. */
+void exec_event_batch_release(struct exec_event_batch *b);
+
 /* Insert `n` (≥ 1) events of execution `id` numbered first_seq,
  * first_seq + 1, … (taken from executions.event_seq in the same
  * transaction) in one statement, and notify its channel on commit.
@@ -338,6 +364,14 @@ json_object *exec_progress_event(json_object *execution);
  * ended already. 0 or -1. */
 int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char **finished,
 			struct infra_error *err);
+
+/* As exec_finish_if_done for the executions in rows rows[0..n) of `res`
+ * at once (a few statements whatever their number), the `done` events
+ * added to `events` for the caller to insert in the same transaction;
+ * finished[k] for rows[k]. The caller holds the executions' rows locked
+ * (in id order, so that two runners never deadlock). 0 or -1. */
+int exec_finish_done(struct db *db, const PGresult *res, const int *rows, int n,
+		     const char **finished, struct exec_event_batch *events, struct infra_error *err);
 
 /* --- rendering (exec_store.c) --- */
 

@@ -177,47 +177,107 @@ void exec_channel(char out[EXEC_CHANNEL_MAX], const char *id)
 	snprintf(out, EXEC_CHANNEL_MAX, "infra_exec:%s", id);
 }
 
-int exec_events_insert(struct db *db, const char *id, int64_t first_seq, int n,
-		       const char *const *types, json_object *const *data,
-		       struct infra_error *err)
+void exec_event_batch_add(struct exec_event_batch *b, const char *id, int64_t seq,
+			  const char *type, json_object *data)
 {
-	char channel[EXEC_CHANNEL_MAX], (*seq)[24];
+	struct exec_event *ev;
+
+	if (b->n == b->alloc) {
+		b->alloc = b->alloc ? b->alloc * 2 : 16;
+		b->items = realloc(b->items, b->alloc * sizeof(*b->items));
+		if (b->items == NULL)
+			abort();
+	}
+	ev = &b->items[b->n++];
+	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	ev->seq = seq;
+	ev->type = type;
+	ev->data = data;
+}
+
+static void event_batch_clear(struct exec_event_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		json_object_put(b->items[i].data);
+	b->n = 0;
+}
+
+void exec_event_batch_release(struct exec_event_batch *b)
+{
+	event_batch_clear(b);
+	free(b->items);
+	memset(b, 0, sizeof(*b));
+}
+
+int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err)
+{
+	struct strbuf sql = STRBUF_INIT, channels = STRBUF_INIT;
+	char (*seq)[24];
 	const char **params;
-	struct strbuf sql = STRBUF_INIT;
+	size_t np = 1;
 	PGresult *res;
 
-	if (n < 1)
-		return infra_fail(err, INFRA_EINTERNAL, "internal error");
-	params = calloc(2 + 3 * (size_t)n, sizeof(*params));
-	seq = calloc((size_t)n, sizeof(*seq));
+	if (b->n == 0)
+		return 0;
+	params = calloc(1 + 4 * b->n, sizeof(*params));
+	seq = calloc(b->n, sizeof(*seq));
 	if (params == NULL || seq == NULL)
 		abort();
-	exec_channel(channel, id);
-	params[0] = id;
-	params[1] = channel;
 	strbuf_addstr(&sql, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
 			    "VALUES ");
-	for (int i = 0; i < n; i++) {
-		int p = 3 + 3 * i;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct exec_event *ev = &b->items[i];
+		bool seen = false;
 
-		snprintf(seq[i], sizeof(seq[i]), "%lld", (long long)(first_seq + i));
-		params[p - 1] = seq[i];
-		params[p] = types[i];
-		params[p + 1] = json_object_to_json_string_ext(data[i], JSON_C_TO_STRING_PLAIN);
-		strbuf_addf(&sql, "%s($1::uuid, $%d::bigint, $%d, $%d::jsonb)", i ? ", " : "",
-			    p, p + 1, p + 2);
+		snprintf(seq[i], sizeof(seq[i]), "%lld", (long long)ev->seq);
+		params[np] = ev->id;
+		params[np + 1] = seq[i];
+		params[np + 2] = ev->type;
+		params[np + 3] = json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN);
+		strbuf_addf(&sql, "%s($%zu::uuid, $%zu::bigint, $%zu, $%zu::jsonb)", i ? ", " : "",
+			    np + 1, np + 2, np + 3, np + 4);
+		np += 4;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(b->items[j].id, ev->id) == 0;
+		if (!seen) {
+			char channel[EXEC_CHANNEL_MAX];
+
+			exec_channel(channel, ev->id);
+			db_array_add(&channels, channels.len ? "," : "{", channel);
+		}
 	}
-	/* The notification is delivered when the transaction commits, so a
-	 * listener woken by it always finds the events. */
-	strbuf_addstr(&sql, " RETURNING 1) SELECT pg_notify($2, '') FROM i LIMIT 1");
-	res = db_exec(db, err, sql.buf, 2 + 3 * n, params);
+	strbuf_addch(&channels, '}');
+	params[0] = channels.buf;
+	/* The notifications are delivered when the transaction commits, so
+	 * a listener woken by one always finds the events. */
+	strbuf_addstr(&sql, " RETURNING 1) SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c "
+			    "WHERE EXISTS (SELECT 1 FROM i)");
+	res = db_exec(db, err, sql.buf, (int)np, params);
 	strbuf_release(&sql);
+	strbuf_release(&channels);
 	free(params);
 	free(seq);
 	if (res == NULL)
 		return -1;
 	PQclear(res);
+	event_batch_clear(b);
 	return 0;
+}
+
+int exec_events_insert(struct db *db, const char *id, int64_t first_seq, int n,
+		       const char *const *types, json_object *const *data,
+		       struct infra_error *err)
+{
+	struct exec_event_batch b = { 0 };
+	int rc;
+
+	if (n < 1)
+		return infra_fail(err, INFRA_EINTERNAL, "internal error");
+	for (int i = 0; i < n; i++)
+		exec_event_batch_add(&b, id, first_seq + i, types[i], json_object_get(data[i]));
+	rc = exec_event_batch_insert(db, &b, err);
+	exec_event_batch_release(&b);
+	return rc;
 }
 
 PGresult *exec_events_after(struct db *db, const char *id, int64_t after, int limit,
@@ -299,80 +359,162 @@ void exec_events_unlisten(struct db *db)
 
 /* --- ending an execution --- */
 
-int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char **finished,
-			struct infra_error *err)
+/* The final status of the execution in row `row`, and its message (NULL
+ * for a completed one, else written into `message`); NULL when targets
+ * are left. */
+static const char *final_status(const PGresult *res, int row, char *message, size_t len,
+				const char **msg)
 {
 	int total = column_int(res, row, EXEC_C_TOTAL), failed = column_int(res, row, EXEC_C_FAILED);
 	int skipped = column_int(res, row, EXEC_C_SKIPPED);
-	int done = column_int(res, row, EXEC_C_COMPLETED) + failed + skipped;
-	bool cancel = column_bool(res, row, EXEC_C_CANCEL);
-	const char *id = PQgetvalue(res, row, EXEC_C_ID);
-	const char *status, *type = "done";
-	char message[160] = "";
-	const char *params[3];
-	struct strbuf sql = STRBUF_INIT;
-	json_object *exec, *data, *progress;
-	PGresult *after;
+	const char *status;
+
+	*msg = NULL;
+	if (column_int(res, row, EXEC_C_COMPLETED) + failed + skipped < total)
+		return NULL;
+	status = exec_final_status(column_bool(res, row, EXEC_C_CANCEL), failed, skipped);
+	if (strcmp(status, "cancelled") == 0)
+		snprintf(message, len, "cancelled: %d of %d targets were not run or stopped", skipped,
+			 total);
+	else if (strcmp(status, "failed") == 0)
+		snprintf(message, len, "%d of %d targets failed, %d skipped", failed, total, skipped);
+	if (strcmp(status, "completed") != 0)
+		*msg = message;
+	return status;
+}
+
+/* The `done` event of the ended execution in row `row` of `after`. */
+static json_object *done_event(json_object *exec, const char *status)
+{
+	json_object *data = json_object_new_object(), *v;
+
+	json_object_object_add(data, "status", json_object_new_string(status));
+	json_object_object_get_ex(exec, "completed_at", &v);
+	json_object_object_add(data, "completed_at", json_object_get(v));
+	json_object_object_get_ex(exec, "error_message", &v);
+	json_object_object_add(data, "error_message", json_object_get(v));
+	json_object_object_get_ex(exec, "progress", &v);
+	json_object_object_add(data, "progress", json_object_get(v));
+	return data;
+}
+
+/* Release the ended executions' active targets and mark the originals of
+ * the completed rollbacks among them rolled_back: rows [0, n) of `after`. */
+static int release_ended(struct db *db, const PGresult *after, struct infra_error *err)
+{
+	struct strbuf ids = STRBUF_INIT, originals = STRBUF_INIT;
+	const char *params[1];
 	int rc;
 
-	*finished = NULL;
-	if (done < total)
-		return 0;
-	status = exec_final_status(cancel, failed, skipped);
-	if (strcmp(status, "cancelled") == 0)
-		snprintf(message, sizeof(message), "cancelled: %d of %d targets were not run or stopped",
-			 skipped, total);
-	else if (strcmp(status, "failed") == 0)
-		snprintf(message, sizeof(message), "%d of %d targets failed, %d skipped", failed, total,
-			 skipped);
-	params[0] = id;
-	params[1] = status;
-	params[2] = strcmp(status, "completed") == 0 ? NULL : message;
-	strbuf_addf(&sql, "UPDATE executions e SET status = $2, completed_at = clock_timestamp(), "
-		    "current_target = NULL, error_message = $3, event_seq = e.event_seq + 1 "
-		    "WHERE e.id = $1::uuid AND e.status IN ('pending', 'in_progress') RETURNING %s",
-		    exec_columns_sql);
-	after = db_exec(db, err, sql.buf, 3, params);
-	strbuf_release(&sql);
-	if (after == NULL)
-		return -1;
-	if (PQntuples(after) == 0) {
-		PQclear(after);
-		return 0;
+	for (int i = 0; i < PQntuples(after); i++) {
+		db_array_add(&ids, i ? "," : "{", PQgetvalue(after, i, EXEC_C_ID));
+		if (strcmp(PQgetvalue(after, i, EXEC_C_STATUS), "completed") == 0 &&
+		    !PQgetisnull(after, i, EXEC_C_ROLLBACK_OF))
+			db_array_add(&originals, originals.len ? "," : "{",
+				     PQgetvalue(after, i, EXEC_C_ROLLBACK_OF));
 	}
-	rc = db_exec_command(db, err, "DELETE FROM active_targets WHERE execution_id = $1::uuid",
+	strbuf_addch(&ids, '}');
+	params[0] = ids.buf;
+	rc = db_exec_command(db, err, "DELETE FROM active_targets WHERE execution_id = ANY($1::uuid[])",
 			     1, params);
 	/* A rollback that completed has undone its original. */
-	if (rc == 0 && strcmp(status, "completed") == 0 &&
-	    !PQgetisnull(after, 0, EXEC_C_ROLLBACK_OF)) {
-		const char *orig[1] = { PQgetvalue(after, 0, EXEC_C_ROLLBACK_OF) };
-
+	if (rc == 0 && originals.len > 0) {
+		strbuf_addch(&originals, '}');
+		params[0] = originals.buf;
 		rc = db_exec_command(db, err, "UPDATE executions SET status = 'rolled_back' "
-				     "WHERE id = $1::uuid AND status IN ('completed', 'failed', 'cancelled')",
-				     1, orig);
+				     "WHERE id = ANY($1::uuid[]) "
+				     "AND status IN ('completed', 'failed', 'cancelled')", 1, params);
 	}
-	if (rc == 0) {
-		exec = exec_json_from_row(after, 0, time_wall_s());
-		data = json_object_new_object();
-		json_object_object_add(data, "status", json_object_new_string(status));
-		json_object_object_get_ex(exec, "completed_at", &progress);
-		json_object_object_add(data, "completed_at", json_object_get(progress));
-		json_object_object_get_ex(exec, "error_message", &progress);
-		json_object_object_add(data, "error_message", json_object_get(progress));
-		json_object_object_get_ex(exec, "progress", &progress);
-		json_object_object_add(data, "progress", json_object_get(progress));
-		rc = exec_events_insert(db, id, strtoll(PQgetvalue(after, 0, EXEC_C_EVENT_SEQ), NULL, 10),
-					1, &type, &data, err);
+	strbuf_release(&ids);
+	strbuf_release(&originals);
+	return rc;
+}
+
+int exec_finish_done(struct db *db, const PGresult *res, const int *rows, int n,
+		     const char **finished, struct exec_event_batch *events, struct infra_error *err)
+{
+	struct strbuf ids = STRBUF_INIT, statuses = STRBUF_INIT, messages = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT;
+	const char *params[3];
+	PGresult *after;
+	int rc = 0, nended = 0;
+
+	for (int k = 0; k < n; k++) {
+		char message[160];
+		const char *msg, *status = final_status(res, rows[k], message, sizeof(message), &msg);
+
+		finished[k] = status;	/* kept below if the row did end here */
+		if (status == NULL)
+			continue;
+		db_array_add(&ids, nended ? "," : "{", PQgetvalue(res, rows[k], EXEC_C_ID));
+		db_array_add(&statuses, nended ? "," : "{", status);
+		db_array_add(&messages, nended ? "," : "{", msg);
+		nended++;
+	}
+	if (nended == 0)
+		goto out;
+	strbuf_addch(&ids, '}');
+	strbuf_addch(&statuses, '}');
+	strbuf_addch(&messages, '}');
+	params[0] = ids.buf;
+	params[1] = statuses.buf;
+	params[2] = messages.buf;
+	strbuf_addf(&sql, "UPDATE executions e SET status = f.status, completed_at = clock_timestamp(), "
+		    "current_target = NULL, error_message = f.message, event_seq = e.event_seq + 1 "
+		    "FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f (id, status, message) "
+		    "WHERE e.id = f.id AND e.status IN ('pending', 'in_progress') RETURNING %s",
+		    exec_columns_sql);
+	after = db_exec(db, err, sql.buf, 3, params);
+	if (after == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (PQntuples(after) > 0)
+		rc = release_ended(db, after, err);
+	for (int i = 0; rc == 0 && i < PQntuples(after); i++) {
+		const char *id = PQgetvalue(after, i, EXEC_C_ID);
+		const char *status = PQgetvalue(after, i, EXEC_C_STATUS);
+		json_object *exec = exec_json_from_row(after, i, time_wall_s());
+
+		exec_event_batch_add(events, id, strtoll(PQgetvalue(after, i, EXEC_C_EVENT_SEQ), NULL, 10),
+				     "done", done_event(exec, status));
 		/* The webhooks hear of a failure (lib/alert.h), in this
 		 * transaction: once exactly. */
-		if (rc == 0 && strcmp(status, "failed") == 0)
+		if (strcmp(status, "failed") == 0)
 			rc = alert_execution_failed(db, exec, err);
-		json_object_put(data);
 		json_object_put(exec);
 	}
+	/* Another transaction may have ended one first. */
+	for (int k = 0; rc == 0 && k < n; k++) {
+		bool ended = false;
+
+		for (int i = 0; finished[k] != NULL && !ended && i < PQntuples(after); i++)
+			ended = strcmp(PQgetvalue(after, i, EXEC_C_ID), PQgetvalue(res, rows[k], EXEC_C_ID)) == 0;
+		if (!ended)
+			finished[k] = NULL;
+	}
 	PQclear(after);
+out:
+	for (int k = 0; rc != 0 && k < n; k++)
+		finished[k] = NULL;
+	strbuf_release(&ids);
+	strbuf_release(&statuses);
+	strbuf_release(&messages);
+	strbuf_release(&sql);
+	return rc;
+}
+
+int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char **finished,
+			struct infra_error *err)
+{
+	struct exec_event_batch events = { 0 };
+	int rc = exec_finish_done(db, res, &row, 1, finished, &events, err);
+
 	if (rc == 0)
-		*finished = status;
+		rc = exec_event_batch_insert(db, &events, err);
+	exec_event_batch_release(&events);
+	if (rc != 0)
+		*finished = NULL;
 	return rc;
 }
 

@@ -74,11 +74,13 @@ struct run {
 	 * targets end cancelled, the others' are released and run again
 	 * (resuming where they stopped) by the next claim. */
 	bool any_cancel;
-	bool *marked;			/* per execution: marked started by this run */
+	bool *marked;			/* per execution: to be marked started, or marked */
+	const char **mark_label;	/* per execution: its first target, while not marked yet */
+	size_t nmarks;			/* executions to mark started at the next flush */
 	int64_t cancel_checked_ms;
 	struct pending *pending;	/* outcomes not written yet (room for every target) */
 	size_t npending;
-	int64_t pending_since_ms;	/* when the oldest of them came */
+	int64_t pending_since_ms;	/* when the oldest outcome or mark came */
 };
 
 /* The index of execution `id` in the run. */
@@ -171,49 +173,6 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 		       5, params);
 }
 
-/* The execution is running: mark it started (and say so in an event)
- * the first time, and name the target being worked on. */
-static void mark_started(struct runner_ctx *ctx, const char *id, const char *current)
-{
-	const char *params[2] = { id, current };
-	const char *type = "progress";
-	struct strbuf sql = STRBUF_INIT;
-	struct infra_error err;
-	PGresult *res;
-
-	if (db_begin(&ctx->db, &err) != 0) {
-		log_error_field("cannot mark an execution started", id, &err);
-		return;
-	}
-	strbuf_addf(&sql, "WITH old AS (SELECT status FROM executions WHERE id = $1::uuid FOR UPDATE) "
-		    "UPDATE executions e SET status = 'in_progress', current_target = $2, "
-		    "started_at = coalesce(e.started_at, clock_timestamp()), "
-		    "event_seq = e.event_seq + (old.status = 'pending')::int FROM old "
-		    "WHERE e.id = $1::uuid AND old.status IN ('pending', 'in_progress') "
-		    "RETURNING %s, old.status = 'pending'", exec_columns_sql);
-	res = db_exec(&ctx->db, &err, sql.buf, 2, params);
-	strbuf_release(&sql);
-	if (res != NULL && PQntuples(res) == 1 && PQgetvalue(res, 0, EXEC_NCOLUMNS)[0] == 't') {
-		json_object *exec = exec_json_from_row(res, 0, time_wall_s());
-		json_object *data = exec_progress_event(exec);
-		int rc = exec_events_insert(&ctx->db, id,
-					    strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10), 1,
-					    &type, &data, &err);
-
-		json_object_put(data);
-		json_object_put(exec);
-		if (rc != 0) {
-			PQclear(res);
-			res = NULL;
-		}
-	}
-	if (res == NULL || db_commit(&ctx->db, &err) != 0) {
-		db_rollback(&ctx->db);
-		log_error_field("cannot mark an execution started", id, &err);
-	}
-	PQclear(res);
-}
-
 /* --- outcomes --- */
 
 static char *xstrdup(const char *s)
@@ -232,24 +191,6 @@ static void pending_release(struct pending *p)
 	free(p->after);
 	free(p->error);
 	memset(p, 0, sizeof(*p));
-}
-
-/* Append `sep` and `value` as an element of a PostgreSQL array literal:
- * NULL unquoted, anything else in double quotes with " and \ escaped. */
-static void pg_array_add(struct strbuf *sb, const char *sep, const char *value)
-{
-	strbuf_addstr(sb, sep);
-	if (value == NULL) {
-		strbuf_addstr(sb, "NULL");
-		return;
-	}
-	strbuf_addch(sb, '"');
-	for (const char *c = value; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			strbuf_addch(sb, '\\');
-		strbuf_addch(sb, *c);
-	}
-	strbuf_addch(sb, '"');
 }
 
 static json_object *step_json(const char *version, const char *description, const char *script,
@@ -385,40 +326,112 @@ static void give_back(struct run *r, const struct held *h, json_object *applied,
 	}
 }
 
-/* Write the buffered outcomes `items[0..k)`, all of one execution, with
- * the execution's counters, a `target` event each and one `progress`
- * event, and the end of the execution when they were its last targets, in
- * one transaction. Each item's `written` tells whether it was still ours
- * (a target whose lease was lost is its new holder's to record). Returns
- * 0, or -1 with `err` (nothing written). */
-static int write_outcomes(struct run *r, struct pending *items, size_t k, const char **finished,
-			  struct infra_error *err)
+/* The executions a flush touches (marks and outcomes), as an array
+ * literal for $1::uuid[]. */
+static void touched_executions(const struct run *r, struct strbuf *ids)
 {
-	struct strbuf ordinals = STRBUF_INIT, statuses = STRBUF_INIT, attempts = STRBUF_INIT;
-	struct strbuf applied = STRBUF_INIT, before = STRBUF_INIT, after = STRBUF_INIT;
-	struct strbuf errors = STRBUF_INIT, sql = STRBUF_INIT;
-	const char *id = items[0].h->execution_id;
-	const char *params[10];
-	struct db *db = &r->ctx->db;
-	const char **types = NULL;
-	json_object **data = NULL, *exec;
-	PGresult *res = NULL;
-	int rc = -1, n;
+	for (size_t k = 0; k < r->nexec; k++) {
+		bool touched = r->mark_label[k] != NULL;
 
-	*finished = NULL;
+		for (size_t i = 0; i < r->npending && !touched; i++)
+			touched = strcmp(r->pending[i].h->execution_id, r->executions[k]) == 0;
+		if (touched)
+			db_array_add(ids, ids->len ? "," : "{", r->executions[k]);
+	}
+	strbuf_addch(ids, '}');
+}
+
+/* Mark started the executions whose first target started since the last
+ * flush: in_progress, naming that target, with a `progress` event for
+ * those that were pending. */
+static int write_marks(struct run *r, struct exec_event_batch *events, struct infra_error *err)
+{
+	struct strbuf ids = STRBUF_INIT, labels = STRBUF_INIT, sql = STRBUF_INIT;
+	const char *params[2];
+	PGresult *res;
+	size_t m = 0;
+
+	if (r->nmarks == 0)
+		return 0;
+	for (size_t k = 0; k < r->nexec; k++) {
+		if (r->mark_label[k] == NULL)
+			continue;
+		db_array_add(&ids, m ? "," : "{", r->executions[k]);
+		db_array_add(&labels, m ? "," : "{", r->mark_label[k]);
+		m++;
+	}
+	strbuf_addch(&ids, '}');
+	strbuf_addch(&labels, '}');
+	params[0] = ids.buf;
+	params[1] = labels.buf;
+	strbuf_addf(&sql, "WITH m AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS m (id, label)), "
+		    "old AS (SELECT e.id, e.status, m.label FROM executions e JOIN m ON m.id = e.id) "
+		    "UPDATE executions e SET status = 'in_progress', current_target = old.label, "
+		    "started_at = coalesce(e.started_at, clock_timestamp()), "
+		    "event_seq = e.event_seq + (old.status = 'pending')::int FROM old "
+		    "WHERE e.id = old.id AND old.status IN ('pending', 'in_progress') "
+		    "RETURNING %s, old.status = 'pending'", exec_columns_sql);
+	res = db_exec(&r->ctx->db, err, sql.buf, 2, params);
+	strbuf_release(&ids);
+	strbuf_release(&labels);
+	strbuf_release(&sql);
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_object *exec;
+
+		if (PQgetvalue(res, i, EXEC_NCOLUMNS)[0] != 't')
+			continue;
+		exec = exec_json_from_row(res, i, time_wall_s());
+		exec_event_batch_add(events, PQgetvalue(res, i, EXEC_C_ID),
+				     strtoll(PQgetvalue(res, i, EXEC_C_EVENT_SEQ), NULL, 10), "progress",
+				     exec_progress_event(exec));
+		json_object_put(exec);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Write the buffered outcomes, of any number of executions, in one
+ * statement: each target's row, its execution's counters, and the label
+ * of a target of it still running. Returns the rows — each execution's
+ * (exec_columns_sql) joined with each of its targets written (ordinal,
+ * exec_target_columns_sql), by execution and ordinal — or NULL with
+ * `err`. */
+static PGresult *write_outcomes(struct run *r, struct infra_error *err)
+{
+	struct strbuf ids = STRBUF_INIT, ordinals = STRBUF_INIT, statuses = STRBUF_INIT;
+	struct strbuf attempts = STRBUF_INIT, applied = STRBUF_INIT, before = STRBUF_INIT;
+	struct strbuf after = STRBUF_INIT, errors = STRBUF_INIT, sql = STRBUF_INIT;
+	struct strbuf running_ids = STRBUF_INIT, running = STRBUF_INIT;
+	const char *params[11];
+	PGresult *res;
+
 	/* The outcomes go in as arrays, one element per target. */
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0; i < r->npending; i++) {
+		const struct pending *p = &r->pending[i];
 		const char *sep = i ? "," : "{";
 
-		items[i].written = false;
-		strbuf_addf(&ordinals, "%s%s", sep, items[i].h->ordinal);
-		strbuf_addf(&statuses, "%s%s", sep, items[i].status);
-		strbuf_addf(&attempts, "%s%d", sep, items[i].attempts);
-		pg_array_add(&applied, sep, items[i].applied);
-		pg_array_add(&before, sep, items[i].before);
-		pg_array_add(&after, sep, items[i].after);
-		pg_array_add(&errors, sep, items[i].error);
+		db_array_add(&ids, sep, p->h->execution_id);
+		strbuf_addf(&ordinals, "%s%s", sep, p->h->ordinal);
+		strbuf_addf(&statuses, "%s%s", sep, p->status);
+		strbuf_addf(&attempts, "%s%d", sep, p->attempts);
+		db_array_add(&applied, sep, p->applied);
+		db_array_add(&before, sep, p->before);
+		db_array_add(&after, sep, p->after);
+		db_array_add(&errors, sep, p->error);
 	}
+	for (size_t k = 0; k < r->nexec; k++) {
+		const char *label = still_running(r, r->executions[k]);
+
+		if (label == NULL)
+			continue;
+		db_array_add(&running_ids, running_ids.len ? "," : "{", r->executions[k]);
+		db_array_add(&running, running.len ? "," : "{", label);
+	}
+	strbuf_addstr(&running_ids, running_ids.len ? "}" : "{}");
+	strbuf_addstr(&running, running.len ? "}" : "{}");
+	strbuf_addch(&ids, '}');
 	strbuf_addch(&ordinals, '}');
 	strbuf_addch(&statuses, '}');
 	strbuf_addch(&attempts, '}');
@@ -426,7 +439,7 @@ static int write_outcomes(struct run *r, struct pending *items, size_t k, const 
 	strbuf_addch(&before, '}');
 	strbuf_addch(&after, '}');
 	strbuf_addch(&errors, '}');
-	params[0] = id;
+	params[0] = ids.buf;
 	params[1] = ordinals.buf;
 	params[2] = statuses.buf;
 	params[3] = attempts.buf;
@@ -435,73 +448,33 @@ static int write_outcomes(struct run *r, struct pending *items, size_t k, const 
 	params[6] = after.buf;
 	params[7] = errors.buf;
 	params[8] = r->ctx->owner;
-	params[9] = still_running(r, id);
-	strbuf_addf(&sql, "WITH o AS (SELECT * FROM unnest($2::int[], $3::text[], $4::int[], "
+	params[9] = running_ids.buf;
+	params[10] = running.buf;
+	strbuf_addf(&sql, "WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], "
 		    "$5::jsonb[], $6::text[], $7::text[], $8::text[]) "
-		    "AS o (ordinal, status, attempts, applied, before, after, error)), "
+		    "AS o (execution_id, ordinal, status, attempts, applied, before, after, error)), "
 		    "t AS (UPDATE execution_targets t SET status = o.status, "
 		    "attempts = t.attempts + o.attempts, applied = t.applied || o.applied, "
 		    "version_before = CASE WHEN t.before_known THEN t.version_before ELSE o.before END, "
 		    "before_known = true, current_version = o.after, error = o.error, "
 		    "lease_owner = NULL, lease_expires_at = NULL, completed_at = clock_timestamp() "
-		    "FROM o WHERE t.execution_id = $1::uuid AND t.ordinal = o.ordinal "
-		    "AND t.lease_owner = $9 AND t.status = 'in_progress' RETURNING t.ordinal, %s), "
-		    "e AS (UPDATE executions e SET "
-		    "completed_targets = e.completed_targets + (SELECT count(*) FROM t WHERE t.status = 'completed'), "
-		    "failed_targets = e.failed_targets + (SELECT count(*) FROM t WHERE t.status = 'failed'), "
-		    "skipped_targets = e.skipped_targets + (SELECT count(*) FROM t "
-		    "WHERE t.status IN ('skipped', 'cancelled')), "
-		    "event_seq = e.event_seq + (SELECT count(*) FROM t) + 1, "
-		    "current_target = coalesce($10, e.current_target) "
-		    "WHERE e.id = $1::uuid AND EXISTS (SELECT 1 FROM t) RETURNING %s) "
-		    "SELECT e.*, t.* FROM e, t ORDER BY t.ordinal",
+		    "FROM o WHERE t.execution_id = o.execution_id AND t.ordinal = o.ordinal "
+		    "AND t.lease_owner = $9 AND t.status = 'in_progress' "
+		    "RETURNING t.ordinal, %s, t.execution_id AS xid), "
+		    "c AS (SELECT xid, count(*) FILTER (WHERE status = 'completed') AS completed, "
+		    "count(*) FILTER (WHERE status = 'failed') AS failed, "
+		    "count(*) FILTER (WHERE status IN ('skipped', 'cancelled')) AS skipped, "
+		    "count(*) AS n FROM t GROUP BY xid), "
+		    "e AS (UPDATE executions e SET completed_targets = e.completed_targets + c.completed, "
+		    "failed_targets = e.failed_targets + c.failed, "
+		    "skipped_targets = e.skipped_targets + c.skipped, event_seq = e.event_seq + c.n + 1, "
+		    "current_target = coalesce(x.label, e.current_target) "
+		    "FROM c LEFT JOIN unnest($10::uuid[], $11::text[]) AS x (id, label) ON x.id = c.xid "
+		    "WHERE e.id = c.xid RETURNING %s) "
+		    "SELECT e.*, t.* FROM e JOIN t ON t.xid = e.id ORDER BY e.id, t.ordinal",
 		    exec_target_columns_sql, exec_columns_sql);
-	if (db_begin(db, err) != 0)
-		goto out;
-	res = db_exec(db, err, sql.buf, 10, params);
-	if (res == NULL)
-		goto out;
-	n = PQntuples(res);
-	if (n == 0) {
-		rc = db_commit(db, err);	/* none was ours any more */
-		goto out;
-	}
-	/* The targets' events take the numbers before the progress's. */
-	types = calloc((size_t)n + 1, sizeof(*types));
-	data = calloc((size_t)n + 1, sizeof(*data));
-	if (types == NULL || data == NULL)
-		abort();
-	for (int i = 0; i < n; i++) {
-		const char *ordinal = PQgetvalue(res, i, EXEC_NCOLUMNS);
-
-		types[i] = "target";
-		data[i] = exec_target_json_from_row(res, i, EXEC_NCOLUMNS + 1);
-		for (size_t j = 0; j < k; j++)
-			if (strcmp(items[j].h->ordinal, ordinal) == 0)
-				items[j].written = true;
-	}
-	exec = exec_json_from_row(res, 0, time_wall_s());
-	types[n] = "progress";
-	data[n] = exec_progress_event(exec);
-	json_object_put(exec);
-	rc = exec_events_insert(db, id, strtoll(PQgetvalue(res, 0, EXEC_C_EVENT_SEQ), NULL, 10) - n,
-				n + 1, types, data, err);
-	if (rc == 0)
-		rc = exec_finish_if_done(db, res, 0, finished, err);
-	if (rc == 0)
-		rc = db_commit(db, err);
-	for (int i = 0; i <= n; i++)
-		json_object_put(data[i]);
-out:
-	if (rc != 0) {
-		db_rollback(db);
-		*finished = NULL;
-		for (size_t i = 0; i < k; i++)
-			items[i].written = false;
-	}
-	PQclear(res);
-	free(types);
-	free(data);
+	res = db_exec(&r->ctx->db, err, sql.buf, 11, params);
+	strbuf_release(&ids);
 	strbuf_release(&ordinals);
 	strbuf_release(&statuses);
 	strbuf_release(&attempts);
@@ -509,88 +482,178 @@ out:
 	strbuf_release(&before);
 	strbuf_release(&after);
 	strbuf_release(&errors);
+	strbuf_release(&running_ids);
+	strbuf_release(&running);
 	strbuf_release(&sql);
+	return res;
+}
+
+/* The events of the outcomes written (rows of write_outcomes, an
+ * execution's rows together): a `target` event each, then the execution's
+ * `progress`; which pending outcomes were still ours; and in groups[] the
+ * first row of each execution. Returns the number of executions. */
+static int outcome_events(struct run *r, const PGresult *res, struct exec_event_batch *events,
+			  int *groups)
+{
+	int ngroups = 0, nrows = PQntuples(res);
+
+	for (int from = 0, to; from < nrows; from = to) {
+		const char *id = PQgetvalue(res, from, EXEC_C_ID);
+		int64_t seq = strtoll(PQgetvalue(res, from, EXEC_C_EVENT_SEQ), NULL, 10);
+		json_object *exec;
+
+		for (to = from; to < nrows && strcmp(PQgetvalue(res, to, EXEC_C_ID), id) == 0; to++)
+			;
+		/* The targets' events take the numbers before the progress's. */
+		for (int i = from; i < to; i++) {
+			const char *ordinal = PQgetvalue(res, i, EXEC_NCOLUMNS);
+
+			exec_event_batch_add(events, id, seq - (to - i), "target",
+					     exec_target_json_from_row(res, i, EXEC_NCOLUMNS + 1));
+			for (size_t j = 0; j < r->npending; j++)
+				if (strcmp(r->pending[j].h->ordinal, ordinal) == 0 &&
+				    strcmp(r->pending[j].h->execution_id, id) == 0)
+					r->pending[j].written = true;
+		}
+		exec = exec_json_from_row(res, from, time_wall_s());
+		exec_event_batch_add(events, id, seq, "progress", exec_progress_event(exec));
+		json_object_put(exec);
+		groups[ngroups++] = from;
+	}
+	return ngroups;
+}
+
+/* Everything buffered — executions to mark started, outcomes, the
+ * executions they end, and all of their events — in one transaction of a
+ * few statements, whatever the number of targets and executions. The
+ * executions' rows are locked first, in id order (two runners flushing
+ * targets of the same executions never deadlock; exec_store.c's lock
+ * order). Which executions ended goes to `finished` (per execution of the
+ * run, static status or NULL). Returns 0, or -1 with `err` (nothing
+ * written). */
+static int write_all(struct run *r, const char **finished, struct infra_error *err)
+{
+	struct db *db = &r->ctx->db;
+	struct exec_event_batch events = { 0 };
+	struct strbuf ids = STRBUF_INIT;
+	const char *params[1], **ended = NULL;
+	PGresult *res = NULL;
+	int rc = -1, *groups = NULL, ngroups = 0;
+
+	for (size_t k = 0; k < r->nexec; k++)
+		finished[k] = NULL;
+	for (size_t i = 0; i < r->npending; i++)
+		r->pending[i].written = false;
+	touched_executions(r, &ids);
+	params[0] = ids.buf;
+	if (db_begin(db, err) != 0 ||
+	    db_exec_command(db, err, "SELECT 1 FROM executions WHERE id = ANY($1::uuid[]) "
+			    "ORDER BY id FOR UPDATE", 1, params) != 0 ||
+	    write_marks(r, &events, err) != 0)
+		goto out;
+	if (r->npending > 0) {
+		if ((res = write_outcomes(r, err)) == NULL)
+			goto out;
+		groups = calloc((size_t)PQntuples(res) + 1, sizeof(*groups));
+		ended = calloc((size_t)PQntuples(res) + 1, sizeof(*ended));
+		if (groups == NULL || ended == NULL)
+			abort();
+		ngroups = outcome_events(r, res, &events, groups);
+		if (exec_finish_done(db, res, groups, ngroups, ended, &events, err) != 0)
+			goto out;
+	}
+	if (exec_event_batch_insert(db, &events, err) != 0 || db_commit(db, err) != 0)
+		goto out;
+	for (int g = 0; g < ngroups; g++)
+		if (ended[g] != NULL)
+			finished[run_exec(r, PQgetvalue(res, groups[g], EXEC_C_ID))] = ended[g];
+	rc = 0;
+out:
+	if (rc != 0) {
+		db_rollback(db);
+		for (size_t i = 0; i < r->npending; i++)
+			r->pending[i].written = false;
+	}
+	exec_event_batch_release(&events);
+	strbuf_release(&ids);
+	PQclear(res);
+	free(groups);
+	free(ended);
 	return rc;
 }
 
-/* Write every buffered outcome, execution by execution, retried with
- * backoff through an outage of the control database until written or the
- * lease is lost. An outcome is never dropped while this runner holds the
- * target; if the runner must stop first, the lease expires and another
- * runner runs the target again (harmlessly: the engine reads the
- * history). */
+/* Write every buffered outcome and mark, retried with backoff through an
+ * outage of the control database until written or the lease is lost. An
+ * outcome is never dropped while this runner holds the target; if the
+ * runner must stop first, the lease expires and another runner runs the
+ * target again (harmlessly: the engine reads the history). */
 static void flush(struct run *r)
 {
-	size_t from = 0;
+	const char **finished;
+	struct infra_error err;
+	int64_t backoff = EXEC_RETRY_MIN_MS;
+	int hard = 0, rc;
 
-	while (from < r->npending) {
-		struct pending *items = &r->pending[from];
-		const char *finished = NULL;
-		struct infra_error err;
-		int64_t backoff = EXEC_RETRY_MIN_MS;
-		size_t k = 1;
-		int hard = 0, rc;
-
-		/* The run's outcomes are buffered in the order they come:
-		 * group those of one execution (a swap keeps the rest). */
-		for (size_t i = from + 1; i < r->npending; i++) {
-			if (strcmp(r->pending[i].h->execution_id, items[0].h->execution_id) != 0)
-				continue;
-			struct pending tmp = r->pending[from + k];
-
-			r->pending[from + k] = r->pending[i];
-			r->pending[i] = tmp;
-			k++;
+	if (r->npending == 0 && r->nmarks == 0)
+		return;
+	finished = calloc(r->nexec, sizeof(*finished));
+	if (finished == NULL)
+		abort();
+	for (;;) {
+		rc = write_all(r, finished, &err);
+		if (rc == 0)
+			break;
+		if (err.kind != INFRA_EUNAVAIL)
+			hard++;
+		if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
+			log_error_field("giving up recording migration outcomes; their targets run "
+					"again when their lease expires", NULL, &err);
+			break;
 		}
-		for (;;) {
-			rc = write_outcomes(r, items, k, &finished, &err);
-			if (rc == 0)
-				break;
-			if (err.kind != INFRA_EUNAVAIL)
-				hard++;
-			if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
-				log_error_field("giving up recording migration outcomes; their targets run "
-						"again when their lease expires", items[0].h->execution_id, &err);
-				break;
-			}
-			log_error_field("cannot record migration outcomes; retrying",
-					items[0].h->execution_id, &err);
-			time_sleep_ms(backoff);
-			backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
-		}
-		for (size_t i = 0; rc == 0 && i < k; i++) {
-			if (items[i].written) {
-				exec_metrics_target(items[i].status);
-				continue;
-			}
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "execution_id", json_object_new_string(items[i].h->execution_id));
-			json_object_object_add(f, "target", json_object_new_string(items[i].label));
-			log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
-		}
-		if (finished != NULL) {
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "execution_id", json_object_new_string(items[0].h->execution_id));
-			json_object_object_add(f, "status", json_object_new_string(finished));
-			log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
-			exec_metrics_execution(finished);
-		}
-		from += k;
+		log_error_field("cannot record migration outcomes; retrying", NULL, &err);
+		time_sleep_ms(backoff);
+		backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
 	}
+	for (size_t i = 0; rc == 0 && i < r->npending; i++) {
+		json_object *f;
+
+		if (r->pending[i].written) {
+			exec_metrics_target(r->pending[i].status);
+			continue;
+		}
+		f = json_object_new_object();
+		json_object_object_add(f, "execution_id", json_object_new_string(r->pending[i].h->execution_id));
+		json_object_object_add(f, "target", json_object_new_string(r->pending[i].label));
+		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
+	}
+	for (size_t k = 0; k < r->nexec; k++) {
+		json_object *f;
+
+		r->mark_label[k] = NULL;	/* marked, or given up with the rest */
+		if (finished[k] == NULL)
+			continue;
+		f = json_object_new_object();
+		json_object_object_add(f, "execution_id", json_object_new_string(r->executions[k]));
+		json_object_object_add(f, "status", json_object_new_string(finished[k]));
+		log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
+		exec_metrics_execution(finished[k]);
+	}
+	r->nmarks = 0;
 	for (size_t i = 0; i < r->npending; i++)
 		pending_release(&r->pending[i]);
 	r->npending = 0;
+	free(finished);
 }
 
 /* Flush when enough outcomes wait (a batch of the engine's parallelism)
- * or the oldest has waited EXEC_FLUSH_MS: progress stays live, and the
- * control database sees one transaction per batch, not per target. */
+ * or the oldest outcome or mark has waited EXEC_FLUSH_MS: progress stays
+ * live, and the control database sees one transaction per batch, not per
+ * target or execution. */
 static void maybe_flush(struct run *r)
 {
-	if (r->npending > 0 && (r->npending >= (size_t)r->ctx->cfg->migration_batch_size ||
-				time_mono_ms() - r->pending_since_ms >= EXEC_FLUSH_MS))
+	if ((r->npending > 0 || r->nmarks > 0) &&
+	    (r->npending >= (size_t)r->ctx->cfg->migration_batch_size ||
+	     time_mono_ms() - r->pending_since_ms >= EXEC_FLUSH_MS))
 		flush(r);
 }
 
@@ -615,7 +678,7 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 		json_object_put(applied);
 		return;
 	}
-	if (r->npending == 0)
+	if (r->npending == 0 && r->nmarks == 0)
 		r->pending_since_ms = time_mono_ms();
 	p = &r->pending[r->npending++];
 	p->h = h;
@@ -632,17 +695,19 @@ static void record(struct run *r, const struct held *h, const struct mig_outcome
 /* --- engine callbacks --- */
 
 /* Mark execution `id` started when the first of its targets in this run
- * starts (or is recorded as not run): the engine is already running the
- * others meanwhile, rather than waiting for every execution of a large
- * claim to be marked first. */
+ * starts (or is recorded as not run), with the next flush: the engine runs
+ * meanwhile, and the marks of a burst of executions are written together. */
 static void run_mark(struct run *r, const char *id, const char *label)
 {
 	size_t k = run_exec(r, id);
 
 	if (r->marked[k])
 		return;
-	mark_started(r->ctx, id, label);
 	r->marked[k] = true;
+	r->mark_label[k] = label;
+	if (r->npending == 0 && r->nmarks == 0)
+		r->pending_since_ms = time_mono_ms();
+	r->nmarks++;
 }
 
 static void on_started(void *arg, size_t i, int attempt)
@@ -800,7 +865,8 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	r.executions = calloc((size_t)n, sizeof(*r.executions));
 	r.cancel = calloc((size_t)n, sizeof(*r.cancel));
 	r.marked = calloc((size_t)n, sizeof(*r.marked));
-	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL)
+	r.mark_label = calloc((size_t)n, sizeof(*r.mark_label));
+	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL || r.mark_label == NULL)
 		abort();
 	for (int i = 0; i < n; i++) {
 		const char *id = PQgetvalue(res, rows[i], CL_EXECUTION);
@@ -875,6 +941,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		opts.cb = (struct mig_callbacks){
 			.arg = &r, .target_started = on_started, .step_done = on_step,
 			.target_finished = on_finished, .cancelled = on_poll,
+			.poll_ms = EXEC_FLUSH_MS,
 		};
 		mig_run(r.set, &opts, targets, r.n, r.outcomes, &err);
 		for (size_t k = 0; k < r.n; k++)
@@ -891,6 +958,7 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	free(r.executions);
 	free(r.cancel);
 	free(r.marked);
+	free(r.mark_label);
 }
 
 /* LISTEN for cancels on this runner's connection (again after it was

@@ -123,9 +123,11 @@ struct mig_callbacks {
 	void (*target_started)(void *arg, size_t i, int attempt);
 	void (*step_done)(void *arg, size_t i, const struct mig_step *step);
 	void (*target_finished)(void *arg, size_t i, const struct mig_outcome *o);
-	/* Polled between migrations: true stops the run (targets not started
-	 * are cancelled; running ones stop after their current migration). */
+	/* Polled between migrations, and at least every poll_ms while
+	 * nothing else happens: true stops the run (targets not started are
+	 * cancelled; running ones stop after their current migration). */
 	bool (*cancelled)(void *arg);
+	int poll_ms;			/* 0: 1000 */
 };
 
 struct mig_options {

@@ -328,8 +328,11 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 		if (wake < 0 || nb < wake)
 			wake = nb;
 	}
-	if (f->shared.opts->cb.cancelled != NULL && (wake < 0 || wake > now + 1000))
-		wake = now + 1000;	/* look at the cancel flag now and then */
+	const struct mig_callbacks *cb = &f->shared.opts->cb;
+	int every = cb->poll_ms > 0 ? cb->poll_ms : 1000;
+
+	if (cb->cancelled != NULL && (wake < 0 || wake > now + every))
+		wake = now + every;	/* look at the cancel flag now and then */
 	if (wake < 0)
 		return -1;
 	return wake <= now ? 0 : (int)(wake - now);

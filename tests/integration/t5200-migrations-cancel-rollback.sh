@@ -37,7 +37,7 @@ expect_status 202 "an execution of scope tenant is accepted"
 expect_json .progress.total_targets 3 "it has the tenant's three targets"
 held=$EXEC
 check "it runs and waits for the lock (V2 references users)" wait_for 30 waiting_on_lock mx_cancel
-check "it is in progress" status_is "$held" in_progress
+check "it is marked in progress (within a flush period of its first target starting)" wait_for 5 status_is "$held" in_progress
 
 execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$b\"}"
 expect_error 409 RES_002 "an execution overlapping a running one is refused"

@@ -55,7 +55,7 @@ release one
 check "the busy one completes" wait_status 60 "$busy" completed
 check "the two are claimed together: both run at once, on one runner" wait_for 30 waiting 2
 both_running() { status_is "$first" in_progress && status_is "$second" in_progress; }
-check "both in progress" both_running
+check "both marked in progress" wait_for 5 both_running
 
 as "$MIG" POST "/migrations/$first/cancel"
 expect_status 202 "one of them is cancelled"
