@@ -24,6 +24,7 @@
 #define EXEC_RETRY_MAX_MS 5000		/* …up to this */
 #define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
 #define EXEC_FLUSH_MS 200		/* longest an outcome waits to be written */
+#define EXEC_FEED_IDLE_MS 50		/* a running engine's feed asks again after finding none */
 #define EXEC_POOL_IDLE_MS 30000		/* sessions to targets kept idle this long… */
 #define EXEC_POOL_FACTOR 2		/* …at most this many MIGRATION_BATCH_SIZE of them */
 
@@ -61,6 +62,16 @@ struct pending {
  * tenants make, runs in parallel rather than one after the other). */
 struct run {
 	struct runner_ctx *ctx;
+	const PGresult *group;		/* a row of it (group_row) names the run's group */
+	int group_row;
+	size_t cap;			/* targets the run may hold in all (its arrays' size) */
+	PGresult **fed;			/* claims that fed the running engine, freed at the end */
+	size_t nfed;
+	int64_t fed_empty_ms;		/* when a feed last found nothing */
+	struct held *held_store;	/* per target held, run or not (room for cap) */
+	size_t nheld;
+	struct mig_target *targets;	/* per engine index */
+	struct infra_error set_err;	/* why `set` is NULL */
 	const struct mig_set *set;
 	struct exec_fleet fleet;
 	struct held **held;		/* per engine index */
@@ -135,12 +146,24 @@ static void renew_leases(struct runner_ctx *ctx, bool force)
 	last_renew_ms = now;
 }
 
-static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
+/* Claim due targets: the runner's share of them, or with `group` (a
+ * claimed row) only targets that can join that row's engine run, at most
+ * `room` of them. */
+static PGresult *claim(struct runner_ctx *ctx, const PGresult *group, int row, size_t room,
+		       struct infra_error *err)
 {
-	char limit[16], lease[16], batch[16], runners[16];
-	const char *params[5] = { limit, ctx->owner, lease, batch, runners };
+	char limit[24], lease[16], batch[16], runners[16];
+	const char *params[9] = { limit, ctx->owner, lease, batch, runners, group ? "true" : NULL,
+				  NULL, NULL, NULL };
 
-	snprintf(limit, sizeof(limit), "%d", ctx->cfg->migration_batch_size * EXEC_CHUNK_FACTOR);
+	snprintf(limit, sizeof(limit), "%zu", group != NULL ? room
+		 : (size_t)ctx->cfg->migration_batch_size * EXEC_CHUNK_FACTOR);
+	if (group != NULL) {
+		params[6] = PQgetvalue(group, row, CL_KIND);
+		params[7] = PQgetvalue(group, row, CL_TYPE);
+		params[8] = PQgetisnull(group, row, CL_TARGET_VERSION) ? NULL
+			: PQgetvalue(group, row, CL_TARGET_VERSION);
+	}
 	snprintf(lease, sizeof(lease), "%d", ctx->cfg->migration_lease_s);
 	snprintf(batch, sizeof(batch), "%d", ctx->cfg->migration_batch_size);
 	snprintf(runners, sizeof(runners), "%d", ctx->cfg->runners > 0 ? ctx->cfg->runners : 1);
@@ -148,17 +171,23 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 	 * among this host's runners, at least MIGRATION_BATCH_SIZE and at most
 	 * EXEC_CHUNK_FACTOR of them. An engine run ends before its runner
 	 * claims again, so a burst of small executions (new tenants) taken
-	 * whole by the first runner to look would leave the others idle. */
+	 * whole by the first runner to look would leave the others idle.
+	 * Feeding a running engine ($6), it takes what fits: targets of the
+	 * same kind, database type and target version, not cancelled. */
 	return db_exec(&ctx->db, err,
 		       "WITH due AS (SELECT count(*) AS n FROM execution_targets "
 		       "WHERE status = 'pending' OR (status = 'in_progress' "
 		       "AND lease_expires_at < clock_timestamp())), "
 		       "c AS (SELECT t.execution_id, t.ordinal FROM execution_targets t "
 		       "JOIN executions e ON e.id = t.execution_id "
-		       "WHERE t.status = 'pending' OR (t.status = 'in_progress' "
-		       "AND t.lease_expires_at < clock_timestamp()) "
+		       "WHERE (t.status = 'pending' OR (t.status = 'in_progress' "
+		       "AND t.lease_expires_at < clock_timestamp())) "
+		       "AND ($6::boolean IS NULL OR (e.kind = $7 AND t.database_type = $8 "
+		       "AND coalesce(t.target_version, e.target_version) IS NOT DISTINCT FROM $9 "
+		       "AND NOT e.cancel_requested)) "
 		       "ORDER BY e.created_at, t.execution_id, t.ordinal "
-		       "LIMIT (SELECT greatest($4::int, least($1::int, ceil(n::numeric / $5::int)::int)) "
+		       "LIMIT (SELECT CASE WHEN $6::boolean THEN $1::int ELSE greatest($4::int, "
+		       "least($1::int, ceil(n::numeric / $5::int)::int)) END "
 		       "FROM due) FOR UPDATE OF t SKIP LOCKED) "
 		       "UPDATE execution_targets t SET status = 'in_progress', lease_owner = $2, "
 		       "lease_expires_at = clock_timestamp() + make_interval(secs => $3::int), "
@@ -170,7 +199,7 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 		       "t.ordinal, e.kind, coalesce(t.target_version, e.target_version), t.before_known, "
 		       "t.version_before, t.current_version, e.cancel_requested, d.is_active, "
 		       "coalesce(dc.state, 'closed')",
-		       5, params);
+		       9, params);
 }
 
 /* --- outcomes --- */
@@ -848,91 +877,130 @@ static int cmp_rows(const void *pa, const void *pb)
 	return atoi(PQgetvalue(sorting, a, CL_ORDINAL)) - atoi(PQgetvalue(sorting, b, CL_ORDINAL));
 }
 
+/* Take claimed row `row` of `res` into the run: a target for the engine
+ * (the next engine index), or one recorded at once as not run. */
+static void take_row(struct run *r, const PGresult *res, int row)
+{
+	struct runner_ctx *ctx = r->ctx;
+	struct held *h = &r->held_store[r->nheld++];
+	const char *id = PQgetvalue(res, row, CL_EXECUTION);
+	struct exec_fleet_target *t;
+	struct infra_error err;
+	struct mig_outcome o;
+	const char *why;
+	size_t k;
+
+	for (k = 0; k < r->nexec && strcmp(r->executions[k], id) != 0; k++)
+		;
+	if (k == r->nexec) {
+		r->cancel[k] = PQgetvalue(res, row, CL_CANCEL)[0] == 't';
+		r->any_cancel |= r->cancel[k];
+		r->executions[r->nexec++] = id;
+	}
+	h->execution_id = id;
+	h->ordinal = PQgetvalue(res, row, CL_ORDINAL);
+	h->undo = strcmp(PQgetvalue(res, row, CL_KIND), "undo") == 0;
+	h->earlier = PQgetvalue(res, row, CL_BEFORE_KNOWN)[0] == 't';
+	h->resumed_from = !PQgetisnull(res, row, CL_CURRENT) ? PQgetvalue(res, row, CL_CURRENT)
+		: PQgetisnull(res, row, CL_BEFORE) ? NULL : PQgetvalue(res, row, CL_BEFORE);
+	/* A closed circuit (the claim read it) needs no question; another
+	 * is asked again, for its reason. */
+	if (exec_fleet_add_row(&r->fleet, strcmp(PQgetvalue(res, row, CL_CIRCUIT), "closed") == 0
+			       ? NULL : &ctx->db, ctx->cfg, res, row, 0, CL_SCHEMA, CL_TYPE, &err) != 0) {
+		/* Cannot even ask its circuit: leave the target to its lease;
+		 * it is claimed again when that expires. */
+		log_error_field("cannot prepare a migration target", h->execution_id, &err);
+		return;
+	}
+	t = &r->fleet.items[r->fleet.n - 1];
+	why = t->skip[0] ? t->skip : NULL;
+	if (why == NULL && PQgetvalue(res, row, CL_ACTIVE)[0] != 't')
+		why = "the database was removed from the registry";
+	if (why == NULL && r->set == NULL)
+		why = r->set_err.message;
+	if (why == NULL) {
+		r->held[r->n] = h;
+		r->fleet_index[r->n] = r->fleet.n - 1;
+		r->targets[r->n++] = (struct mig_target){ .conninfo = t->conninfo, .schema = t->schema,
+							  .label = t->name };
+		return;
+	}
+	/* Not run: skipped (an open circuit) or failed (credentials, no
+	 * set, a deleted database), with the reason. */
+	memset(&o, 0, sizeof(o));
+	o.status = MIG_STATUS_FAILED;
+	infra_fail(&o.error, INFRA_EMIGRATION, "%s", why);
+	run_mark(r, h->execution_id, t->label);
+	record(r, h, &o, t->label, t->skip[0] && !t->skip_failed ? "skipped" : NULL);
+}
+
+/* The engine has free sessions and nothing waiting: claim more targets of
+ * the run's group (new tenants keep arriving during a burst), so that the
+ * sessions stay busy instead of the run ending with a tail. Asks the
+ * control database at most every EXEC_FEED_IDLE_MS while it has none. */
+static size_t on_feed(void *arg, size_t n, size_t room)
+{
+	struct run *r = arg;
+	int64_t now = time_mono_ms();
+	struct infra_error err;
+	PGresult *res;
+
+	if (*r->ctx->stop || r->any_cancel || r->nfed == r->cap ||
+	    now - r->fed_empty_ms < EXEC_FEED_IDLE_MS)
+		return 0;
+	if (room > r->cap - r->nheld)
+		room = r->cap - r->nheld;
+	if (room == 0 || (res = claim(r->ctx, r->group, r->group_row, room, &err)) == NULL)
+		return 0;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		r->fed_empty_ms = now;
+		return 0;
+	}
+	r->fed[r->nfed++] = res;
+	for (int i = 0; i < PQntuples(res); i++)
+		take_row(r, res, i);
+	maybe_flush(r);		/* the rows recorded as not run */
+	return r->n - n;
+}
+
 /* Run (or record as not run) the claimed rows `rows[0..n)` of `res`:
  * targets of one kind, database type and target version, sorted by
- * execution. */
+ * execution; and while it runs, more of the same group (on_feed), up to
+ * EXEC_CHUNK_FACTOR × MIGRATION_BATCH_SIZE targets in all. */
 static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *rows, int n)
 {
 	struct run r;
-	struct held *held;
-	struct mig_target *targets;
 	struct mig_options opts;
-	struct infra_error err, set_err;
+	struct infra_error err;
 	const char *kind = PQgetvalue(res, rows[0], CL_KIND);
+	size_t cap = (size_t)ctx->cfg->migration_batch_size * EXEC_CHUNK_FACTOR;
 
 	memset(&r, 0, sizeof(r));
 	r.ctx = ctx;
-	r.executions = calloc((size_t)n, sizeof(*r.executions));
-	r.cancel = calloc((size_t)n, sizeof(*r.cancel));
-	r.marked = calloc((size_t)n, sizeof(*r.marked));
-	r.mark_label = calloc((size_t)n, sizeof(*r.mark_label));
-	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL || r.mark_label == NULL)
+	r.group = res;
+	r.group_row = rows[0];
+	r.cap = cap > (size_t)n ? cap : (size_t)n;
+	r.executions = calloc(r.cap, sizeof(*r.executions));
+	r.cancel = calloc(r.cap, sizeof(*r.cancel));
+	r.marked = calloc(r.cap, sizeof(*r.marked));
+	r.mark_label = calloc(r.cap, sizeof(*r.mark_label));
+	r.fed = calloc(r.cap, sizeof(*r.fed));
+	r.held_store = calloc(r.cap, sizeof(*r.held_store));
+	r.held = calloc(r.cap, sizeof(*r.held));
+	r.fleet_index = calloc(r.cap, sizeof(*r.fleet_index));
+	r.outcomes = calloc(r.cap, sizeof(*r.outcomes));
+	r.pending = calloc(r.cap, sizeof(*r.pending));
+	r.targets = calloc(r.cap, sizeof(*r.targets));
+	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL || r.mark_label == NULL ||
+	    r.fed == NULL || r.held_store == NULL || r.held == NULL || r.fleet_index == NULL ||
+	    r.outcomes == NULL || r.targets == NULL || r.pending == NULL)
 		abort();
-	for (int i = 0; i < n; i++) {
-		const char *id = PQgetvalue(res, rows[i], CL_EXECUTION);
-
-		if (r.nexec > 0 && strcmp(r.executions[r.nexec - 1], id) == 0)
-			continue;
-		r.cancel[r.nexec] = PQgetvalue(res, rows[i], CL_CANCEL)[0] == 't';
-		r.any_cancel |= r.cancel[r.nexec];
-		r.executions[r.nexec++] = id;
-	}
 	r.cancel_checked_ms = time_mono_ms();
-	held = calloc((size_t)n, sizeof(*held));
-	r.held = calloc((size_t)n, sizeof(*r.held));
-	r.fleet_index = calloc((size_t)n, sizeof(*r.fleet_index));
-	r.outcomes = calloc((size_t)n, sizeof(*r.outcomes));
-	r.pending = calloc((size_t)n, sizeof(*r.pending));
-	targets = calloc((size_t)n, sizeof(*targets));
-	if (held == NULL || r.held == NULL || r.fleet_index == NULL || r.outcomes == NULL ||
-	    targets == NULL || r.pending == NULL)
-		abort();
 	exec_fleet_init(&r.fleet);
-	r.set = exec_set_get(ctx->cfg->migrations_root, PQgetvalue(res, rows[0], CL_TYPE), &set_err);
-	for (int i = 0; i < n; i++) {
-		struct held *h = &held[i];
-		struct exec_fleet_target *t;
-		struct mig_outcome o;
-		int row = rows[i];
-		const char *why;
-
-		h->execution_id = PQgetvalue(res, row, CL_EXECUTION);
-		h->ordinal = PQgetvalue(res, row, CL_ORDINAL);
-		h->undo = strcmp(kind, "undo") == 0;
-		h->earlier = PQgetvalue(res, row, CL_BEFORE_KNOWN)[0] == 't';
-		h->resumed_from = !PQgetisnull(res, row, CL_CURRENT) ? PQgetvalue(res, row, CL_CURRENT)
-			: PQgetisnull(res, row, CL_BEFORE) ? NULL : PQgetvalue(res, row, CL_BEFORE);
-		/* A closed circuit (the claim read it) needs no question;
-		 * another is asked again, for its reason. */
-		if (exec_fleet_add_row(&r.fleet, strcmp(PQgetvalue(res, row, CL_CIRCUIT), "closed") == 0
-				       ? NULL : &ctx->db, ctx->cfg, res, row, 0, CL_SCHEMA, CL_TYPE,
-				       &err) != 0) {
-			/* Cannot even ask its circuit: leave the target to its
-			 * lease; it is claimed again when that expires. */
-			log_error_field("cannot prepare a migration target", h->execution_id, &err);
-			continue;
-		}
-		t = &r.fleet.items[r.fleet.n - 1];
-		why = t->skip[0] ? t->skip : NULL;
-		if (why == NULL && PQgetvalue(res, row, CL_ACTIVE)[0] != 't')
-			why = "the database was removed from the registry";
-		if (why == NULL && r.set == NULL)
-			why = set_err.message;
-		if (why == NULL) {
-			r.held[r.n] = h;
-			r.fleet_index[r.n] = r.fleet.n - 1;
-			targets[r.n++] = (struct mig_target){ .conninfo = t->conninfo, .schema = t->schema,
-							      .label = t->name };
-			continue;
-		}
-		/* Not run: skipped (an open circuit) or failed (credentials,
-		 * no set, a deleted database), with the reason. */
-		memset(&o, 0, sizeof(o));
-		o.status = MIG_STATUS_FAILED;
-		infra_fail(&o.error, INFRA_EMIGRATION, "%s", why);
-		run_mark(&r, h->execution_id, t->label);
-		record(&r, h, &o, t->label, t->skip[0] && !t->skip_failed ? "skipped" : NULL);
-	}
+	r.set = exec_set_get(ctx->cfg->migrations_root, PQgetvalue(res, rows[0], CL_TYPE), &r.set_err);
+	for (int i = 0; i < n; i++)
+		take_row(&r, res, rows[i]);
 	if (r.n > 0) {
 		exec_engine_options(&opts, ctx->cfg, strcmp(kind, "undo") == 0 ? MIG_CMD_UNDO : MIG_CMD_MIGRATE);
 		opts.target = PQgetisnull(res, rows[0], CL_TARGET_VERSION)
@@ -941,20 +1009,23 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		opts.cb = (struct mig_callbacks){
 			.arg = &r, .target_started = on_started, .step_done = on_step,
 			.target_finished = on_finished, .cancelled = on_poll,
-			.poll_ms = EXEC_FLUSH_MS,
+			.poll_ms = EXEC_FLUSH_MS, .feed = on_feed, .capacity = r.cap,
 		};
-		mig_run(r.set, &opts, targets, r.n, r.outcomes, &err);
+		mig_run(r.set, &opts, r.targets, r.n, r.outcomes, &err);
 		for (size_t k = 0; k < r.n; k++)
 			mig_outcome_release(&r.outcomes[k]);
 	}
 	flush(&r);
 	free(r.pending);
 	exec_fleet_release(&r.fleet);
-	free(targets);
+	for (size_t k = 0; k < r.nfed; k++)
+		PQclear(r.fed[k]);
+	free(r.fed);
+	free(r.targets);
 	free(r.outcomes);
 	free(r.fleet_index);
 	free(r.held);
-	free(held);
+	free(r.held_store);
 	free(r.executions);
 	free(r.cancel);
 	free(r.marked);
@@ -986,7 +1057,7 @@ int64_t exec_task(struct runner_ctx *ctx)
 		sessions = mig_pool_new(ctx->cfg->migration_batch_size * EXEC_POOL_FACTOR,
 					EXEC_POOL_IDLE_MS);
 	mig_pool_prune(sessions, *ctx->stop);
-	res = claim(ctx, &err);
+	res = claim(ctx, NULL, 0, 0, &err);
 	if (res == NULL) {
 		/* The control database is down, or its schema not there yet:
 		 * back off from 1 s, doubling up to 8 s. */

@@ -128,6 +128,14 @@ struct mig_callbacks {
 	 * cancelled; running ones stop after their current migration). */
 	bool (*cancelled)(void *arg);
 	int poll_ms;			/* 0: 1000 */
+	/* Asked when a session is free and no target waits to start: the
+	 * caller may add up to `room` targets to the run by writing them at
+	 * targets[n..n+k) of the array given to mig_run() (their outcomes
+	 * go to outcomes[n..n+k)), and returns k. The run ends when every
+	 * target has finished and feed adds none. NULL: no targets are
+	 * added. */
+	size_t (*feed)(void *arg, size_t n, size_t room);
+	size_t capacity;		/* of targets[] and outcomes[], for feed */
 };
 
 struct mig_options {
@@ -157,8 +165,8 @@ struct mig_options {
  * 30 s, no timeouts, no callbacks. */
 void mig_options_init(struct mig_options *o, enum mig_command command);
 
-/* Run opts->command with the scripts of `set` on `n` targets, filling
- * outcomes[0..n-1] (the caller releases each). Before anything runs, every
+/* Run opts->command with the scripts of `set` on `n` targets (and those
+ * cb.feed adds), filling outcomes[0..n-1] (the caller releases each). Before anything runs, every
  * placeholder of every script must be defined. Returns 0 when every target
  * succeeded; -1 when some failed or were cancelled (err says how many), or
  * when nothing could run (err says why; every outcome is then FAILED with

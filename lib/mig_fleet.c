@@ -24,6 +24,8 @@ struct fleet {
 	struct mig_shared shared;
 	const struct mig_target *targets;
 	size_t n;
+	size_t cap;			/* of targets[], tasks[] and queue[] */
+	struct mig_outcome *outcomes;
 	struct mig_task *tasks;
 	struct mig_session *sessions;
 	struct mig_task **bound;	/* the task each session carries, or NULL */
@@ -259,8 +261,9 @@ static void assign(struct fleet *f, int64_t now)
 			o->cb.target_started(o->cb.arg, t->index, t->attempt);
 		/* A session to another database waits in the pool for a later
 		 * run, and one to this database may be waiting there. */
-		if (s->state == MIG_SESSION_IDLE && s->db != t->db && o->pool != NULL) {
-			mig_pool_put(o->pool, f->targets[s->db].conninfo, s);
+		if (o->pool != NULL && !(s->state == MIG_SESSION_IDLE && s->db == t->db)) {
+			if (s->state == MIG_SESSION_IDLE)
+				mig_pool_put(o->pool, f->targets[s->db].conninfo, s);
 			if (mig_pool_take(o->pool, t->target->conninfo, s))
 				s->db = t->db;
 		}
@@ -338,11 +341,32 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 	return wake <= now ? 0 : (int)(wake - now);
 }
 
+static void add_task(struct fleet *f, struct mig_outcome *outcomes);
+
+/* Free sessions and nothing waiting to start: ask the caller for more. */
+static void feed(struct fleet *f)
+{
+	const struct mig_callbacks *cb = &f->shared.opts->cb;
+	size_t room = 0, k;
+
+	if (cb->feed == NULL || f->shared.cancelled || f->nqueue > 0 || f->n >= f->cap)
+		return;
+	for (int si = 0; si < f->nsessions; si++)
+		room += f->bound[si] == NULL;
+	if (room > f->cap - f->n)
+		room = f->cap - f->n;
+	if (room == 0)
+		return;
+	k = cb->feed(cb->arg, f->n, room);
+	for (size_t i = 0; i < k && i < room; i++)
+		add_task(f, f->outcomes);
+}
+
 static int loop(struct fleet *f)
 {
 	const struct mig_callbacks *cb = &f->shared.opts->cb;
 
-	while (f->finished < f->n) {
+	for (;;) {
 		int64_t now = time_mono_ms();
 		int nfds = 0, rc, timeout;
 
@@ -351,6 +375,9 @@ static int loop(struct fleet *f)
 			f->shared.cancelled = true;
 			cancel_queued(f);
 		}
+		feed(f);
+		if (f->finished >= f->n)
+			break;
 		assign(f, now);
 		for (int si = 0; si < f->nsessions; si++) {
 			short events;
@@ -398,6 +425,29 @@ static int loop(struct fleet *f)
 	return 0;
 }
 
+/* Start target f->n (targets[] and outcomes[] hold it). */
+static void add_task(struct fleet *f, struct mig_outcome *outcomes)
+{
+	size_t i = f->n++;
+	struct mig_task *t = &f->tasks[i];
+
+	memset(&outcomes[i], 0, sizeof(outcomes[i]));
+	t->index = i;
+	t->target = &f->targets[i];
+	t->out = &outcomes[i];
+	t->shared = &f->shared;
+	t->attempt = 1;
+	t->db = (int)i;
+	/* Targets with the same connection string share sessions. */
+	for (size_t j = 0; j < i; j++) {
+		if (f->tasks[j].db == (int)j && strcmp(f->targets[j].conninfo, t->target->conninfo) == 0) {
+			t->db = (int)j;
+			break;
+		}
+	}
+	enqueue(f, t);
+}
+
 /* Every placeholder of every script must be known before anything runs. */
 static int check_placeholders(const struct mig_set *set, const struct mig_placeholders *ph,
 			      struct infra_error *err)
@@ -443,31 +493,6 @@ static int check_options(const struct mig_options *o, struct infra_error *err)
 	return 0;
 }
 
-/* Start with idle sessions from the pool: a round over the run's
- * databases, one session each per round, no more than a database has
- * targets, until the run's sessions are all filled. */
-static void take_pooled(struct fleet *f, const size_t *per_db)
-{
-	struct mig_pool *pool = f->shared.opts->pool;
-	int filled = 0;
-	size_t round = 0;
-	bool more = pool != NULL;
-
-	while (more && filled < f->nsessions) {
-		more = false;
-		for (size_t d = 0; d < f->n && filled < f->nsessions; d++) {
-			struct mig_session *s = &f->sessions[filled];
-
-			if (per_db[d] <= round || !mig_pool_take(pool, f->targets[d].conninfo, s))
-				continue;
-			s->db = (int)d;
-			filled++;
-			more = true;
-		}
-		round++;
-	}
-}
-
 /* Sessions left idle and clean go back to the pool, if there is one. */
 static void fleet_release(struct fleet *f)
 {
@@ -495,8 +520,8 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	    const struct mig_target *targets, size_t n, struct mig_outcome *outcomes,
 	    struct infra_error *err)
 {
-	struct fleet f = { .targets = targets, .n = n };
-	size_t failed = 0, cancelled = 0, *per_db;
+	struct fleet f = { .targets = targets, .outcomes = outcomes };
+	size_t failed = 0, cancelled = 0, cap = n;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -518,41 +543,22 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	if (getcwd(f.shared.cwd, sizeof(f.shared.cwd)) == NULL)
 		f.shared.cwd[0] = '\0';
 	f.rng = (uint64_t)time_mono_us() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9E3779B97F4A7C15);
-	f.nsessions = opts->parallel < (int)n ? opts->parallel : (int)n;
+	if (opts->cb.feed != NULL && opts->cb.capacity > n)
+		cap = opts->cb.capacity;
+	f.cap = cap;
+	f.nsessions = (size_t)opts->parallel < cap ? opts->parallel : (int)cap;
 	f.sessions = mig_calloc((size_t)f.nsessions, sizeof(*f.sessions));
 	f.bound = mig_calloc((size_t)f.nsessions, sizeof(*f.bound));
 	f.fds = mig_calloc((size_t)f.nsessions, sizeof(*f.fds));
 	f.fd_session = mig_calloc((size_t)f.nsessions, sizeof(*f.fd_session));
-	f.tasks = mig_calloc(n, sizeof(*f.tasks));
-	f.queue = mig_calloc(n, sizeof(*f.queue));
+	f.tasks = mig_calloc(cap, sizeof(*f.tasks));
+	f.queue = mig_calloc(cap, sizeof(*f.queue));
 	for (int si = 0; si < f.nsessions; si++)
 		mig_session_init(&f.sessions[si]);
-	for (size_t i = 0; i < n; i++) {
-		struct mig_task *t = &f.tasks[i];
-
-		t->index = i;
-		t->target = &targets[i];
-		t->out = &outcomes[i];
-		t->shared = &f.shared;
-		t->attempt = 1;
-		t->db = (int)i;
-		/* Targets with the same connection string share sessions. */
-		for (size_t j = 0; j < i; j++) {
-			if (f.tasks[j].db == (int)j &&
-			    strcmp(targets[j].conninfo, targets[i].conninfo) == 0) {
-				t->db = (int)j;
-				break;
-			}
-		}
-		enqueue(&f, t);
-	}
-	per_db = mig_calloc(n, sizeof(*per_db));
 	for (size_t i = 0; i < n; i++)
-		per_db[f.tasks[i].db]++;
-	take_pooled(&f, per_db);
-	free(per_db);
+		add_task(&f, outcomes);
 	if (loop(&f) != 0) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < f.n; i++) {
 			if (!f.tasks[i].finished) {
 				outcomes[i].status = MIG_STATUS_FAILED;
 				infra_fail(&outcomes[i].error, INFRA_EINTERNAL, "the engine stopped");
@@ -560,6 +566,7 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 		}
 	}
 	fleet_release(&f);
+	n = f.n;
 	for (size_t i = 0; i < n; i++) {
 		if (outcomes[i].status == MIG_STATUS_FAILED)
 			failed++;
