@@ -73,6 +73,7 @@ void db_release(struct db *db)
 	db->conn = NULL;
 	free(db->conninfo);
 	db->conninfo = NULL;
+	db_statements_release(db);
 }
 
 const char *db_sqlstate(const PGresult *res)
@@ -82,11 +83,6 @@ const char *db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
-static PGresult *exec_once(struct db *db, const char *sql, int nparams,
-			   const char *const *params)
-{
-	return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-}
 
 PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		  int nparams, const char *const *params)
@@ -99,7 +95,7 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 	if (db_connect(db, err) != 0)
 		return NULL;
 	in_transaction = PQtransactionStatus(db->conn) != PQTRANS_IDLE;
-	res = exec_once(db, sql, nparams, params);
+	res = db_statement_exec(db, sql, nparams, params);
 	if (PQstatus(db->conn) == CONNECTION_BAD) {
 		/* The server went away (a restart leaves every idle connection
 		 * stale). Outside a transaction, try once more on a new connection;
@@ -107,7 +103,7 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		PQclear(res);
 		res = NULL;
 		if (!in_transaction && db_connect(db, err) == 0)
-			res = exec_once(db, sql, nparams, params);
+			res = db_statement_exec(db, sql, nparams, params);
 		if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 			PQclear(res);
 			log_pq_error("statement", "connection lost");
@@ -130,48 +126,6 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		infra_fail(err, INFRA_EINTERNAL, "internal error");
 	PQclear(res);
 	return NULL;
-}
-
-/* The slot of prepared statement `name`, claiming a free one; NULL when
- * every slot is taken by other names. */
-static struct db_prepared *prepared_slot(struct db *db, const char *name)
-{
-	for (int i = 0; i < DB_MAX_PREPARED; i++) {
-		if (db->prepared[i].name == NULL)
-			db->prepared[i].name = name;
-		if (strcmp(db->prepared[i].name, name) == 0)
-			return &db->prepared[i];
-	}
-	return NULL;
-}
-
-PGresult *db_exec_prepared(struct db *db, struct infra_error *err, const char *name,
-			   const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res;
-	ExecStatusType st;
-	struct db_prepared *slot;
-
-	if (db_connect(db, err) != 0)
-		return NULL;
-	slot = prepared_slot(db, name);
-	if (slot == NULL)
-		return db_exec(db, err, sql, nparams, params);
-	if (slot->generation != db->generation) {
-		res = PQprepare(db->conn, name, sql, nparams, NULL);
-		st = PQresultStatus(res);
-		PQclear(res);
-		if (st != PGRES_COMMAND_OK)
-			return db_exec(db, err, sql, nparams, params);
-		slot->generation = db->generation;
-	}
-	res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	PQclear(res);
-	slot->generation = 0;
-	return db_exec(db, err, sql, nparams, params);
 }
 
 int db_exec_command(struct db *db, struct infra_error *err, const char *sql,

@@ -14,12 +14,17 @@
 
 #include "error.h"
 
-#define DB_MAX_PREPARED 16
+/* Parameterised statements are prepared on first use and kept per
+ * connection (db_statements.c): the control plane's hot statements —
+ * authentication's lookups, a tenant's creation, the runners' claims and
+ * outcome writes — are then parsed and planned once, not on every call. */
+#define DB_STATEMENTS 64
 
-/* A statement prepared on one of the connections of a struct db. */
-struct db_prepared {
-	const char *name;	/* static */
-	uint64_t generation;	/* the connection it was prepared on */
+struct db_statement {
+	char *sql;		/* owned; NULL: a free slot */
+	uint64_t hash;
+	uint64_t generation;	/* the connection it is prepared on; 0: none */
+	uint64_t used;		/* when last run (the cache's clock) */
 };
 
 struct db {
@@ -29,7 +34,8 @@ struct db {
 	int statement_timeout_ms;
 	char application_name[64];
 	uint64_t generation;	/* +1 for every new connection */
-	struct db_prepared prepared[DB_MAX_PREPARED];
+	struct db_statement statements[DB_STATEMENTS];
+	uint64_t clock;
 };
 
 /* Prepare `db`; does not connect (the first statement does). Copies
@@ -51,13 +57,16 @@ void db_release(struct db *db);
 PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		  int nparams, const char *const *params);
 
-/* As db_exec, for a hot statement worth preparing once per connection
- * (planning can cost as much as running). `name` must be a static string
- * naming this `sql` only. Any trouble preparing or running it falls back
- * to db_exec, which reconnects and reports errors its way. At most
- * DB_MAX_PREPARED names per process; beyond that it is plain db_exec. */
-PGresult *db_exec_prepared(struct db *db, struct infra_error *err, const char *name,
-			   const char *sql, int nparams, const char *const *params);
+/* --- private to db*.c --- */
+
+/* Run `sql` on db->conn (connected) as a prepared statement, preparing it
+ * first on this connection; with no parameters, or when no slot can be
+ * had, as a plain one. The result, or an error result. */
+PGresult *db_statement_exec(struct db *db, const char *sql, int nparams,
+			    const char *const *params);
+
+/* Forget every kept statement (the connection is being closed). */
+void db_statements_release(struct db *db);
 
 /* As db_exec for statements whose result is not needed. Returns 0 or -1. */
 int db_exec_command(struct db *db, struct infra_error *err, const char *sql,

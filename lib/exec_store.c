@@ -211,32 +211,24 @@ void exec_event_batch_release(struct exec_event_batch *b)
 
 int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err)
 {
-	struct strbuf sql = STRBUF_INIT, channels = STRBUF_INIT;
-	char (*seq)[24];
-	const char **params;
-	size_t np = 1;
+	struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, types = STRBUF_INIT;
+	struct strbuf data = STRBUF_INIT, channels = STRBUF_INIT;
+	const char *params[5];
 	PGresult *res;
 
 	if (b->n == 0)
 		return 0;
-	params = calloc(1 + 4 * b->n, sizeof(*params));
-	seq = calloc(b->n, sizeof(*seq));
-	if (params == NULL || seq == NULL)
-		abort();
-	strbuf_addstr(&sql, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
-			    "VALUES ");
+	/* One statement of constant text whatever the number of events (it
+	 * stays prepared), the events as arrays. */
 	for (size_t i = 0; i < b->n; i++) {
 		const struct exec_event *ev = &b->items[i];
+		const char *sep = i ? "," : "{";
 		bool seen = false;
 
-		snprintf(seq[i], sizeof(seq[i]), "%lld", (long long)ev->seq);
-		params[np] = ev->id;
-		params[np + 1] = seq[i];
-		params[np + 2] = ev->type;
-		params[np + 3] = json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN);
-		strbuf_addf(&sql, "%s($%zu::uuid, $%zu::bigint, $%zu, $%zu::jsonb)", i ? ", " : "",
-			    np + 1, np + 2, np + 3, np + 4);
-		np += 4;
+		db_array_add(&ids, sep, ev->id);
+		strbuf_addf(&seqs, "%s%lld", sep, (long long)ev->seq);
+		db_array_add(&types, sep, ev->type);
+		db_array_add(&data, sep, json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN));
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(b->items[j].id, ev->id) == 0;
 		if (!seen) {
@@ -246,17 +238,27 @@ int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct in
 			db_array_add(&channels, channels.len ? "," : "{", channel);
 		}
 	}
+	strbuf_addch(&ids, '}');
+	strbuf_addch(&seqs, '}');
+	strbuf_addch(&types, '}');
+	strbuf_addch(&data, '}');
 	strbuf_addch(&channels, '}');
 	params[0] = channels.buf;
+	params[1] = ids.buf;
+	params[2] = seqs.buf;
+	params[3] = types.buf;
+	params[4] = data.buf;
 	/* The notifications are delivered when the transaction commits, so
 	 * a listener woken by one always finds the events. */
-	strbuf_addstr(&sql, " RETURNING 1) SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c "
-			    "WHERE EXISTS (SELECT 1 FROM i)");
-	res = db_exec(db, err, sql.buf, (int)np, params);
-	strbuf_release(&sql);
+	res = db_exec(db, err, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
+		      "SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[]) RETURNING 1) "
+		      "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c WHERE EXISTS (SELECT 1 FROM i)",
+		      5, params);
+	strbuf_release(&ids);
+	strbuf_release(&seqs);
+	strbuf_release(&types);
+	strbuf_release(&data);
 	strbuf_release(&channels);
-	free(params);
-	free(seq);
 	if (res == NULL)
 		return -1;
 	PQclear(res);

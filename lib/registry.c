@@ -308,9 +308,9 @@ int registry_list(struct db *db, const struct registry_filter *f,
 	"AND ($5::text IS NULL OR d.name ILIKE $5 ESCAPE '\\')"
 	/* One round trip: the count, and the page beside it (an empty page
 	 * still yields the count's row, with NULL columns). */
-	/* Prepared once per connection: on a registry of a few thousand rows,
-	 * planning this query costs as much as running it. */
-	res = db_exec_prepared(db, err, "registry_list",
+	/* Prepared once per connection (db_statements.c): on a registry of a
+	 * few thousand rows, planning this query costs as much as running it. */
+	res = db_exec(db, err,
 		      "SELECT c.total, p.* FROM (SELECT count(*) AS total FROM databases d WHERE "
 		      FILTERS ") c LEFT JOIN LATERAL (SELECT " COLUMNS " FROM databases d WHERE "
 		      FILTERS " AND ($6::bigint IS NULL OR (d.created_at, d.id) > "
