@@ -1,7 +1,8 @@
 /* runner.c — a job runner: the process that does long work away from
  * request workers. It owns a control-database connection and a memcached
  * client, and calls each registered task (lib/runner_task.h) when it is
- * due, sleeping in between, until it is asked to stop. */
+ * due, sleeping in between (a notification on a task's channel wakes it
+ * for that task at once), until it is asked to stop. */
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,15 +23,64 @@
 
 /* The tasks every runner runs, each registered by the module that owns it. */
 static const struct runner_task tasks[] = {
-	{ "probes", probe_task, NULL },			/* lib/probe.h: database health probes */
-	{ "executions", exec_task, exec_task_release },	/* lib/exec_run.h: migration executions */
-	{ "events", event_task, NULL },			/* lib/event.h: the outbox's consumer */
-	{ "schedules", schedule_task, NULL },		/* lib/schedule.h: migration schedules */
-	{ "alerts", alert_task, NULL },			/* lib/alert.h: webhook deliveries */
-	{ NULL, NULL, NULL },
+	{ "probes", probe_task, NULL, NULL },		/* lib/probe.h: database health probes */
+	{ "executions", exec_task, exec_task_release,	/* lib/exec_run.h: migration executions */
+	  EXEC_WORK_CHANNEL },
+	{ "events", event_task, NULL, NULL },		/* lib/event.h: the outbox's consumer */
+	{ "schedules", schedule_task, NULL, NULL },	/* lib/schedule.h: migration schedules */
+	{ "alerts", alert_task, NULL, NULL },		/* lib/alert.h: webhook deliveries */
+	{ NULL, NULL, NULL, NULL },
 };
 
 #define MAX_TASKS (sizeof(tasks) / sizeof(tasks[0]))
+
+/* LISTEN on the tasks' wake channels, once per control connection. */
+static void listen_wakes(struct runner_ctx *ctx)
+{
+	static uint64_t listening_on;
+	struct infra_error err;
+
+	if (ctx->db.conn == NULL || ctx->db.generation == listening_on)
+		return;
+	for (size_t i = 0; tasks[i].run != NULL; i++) {
+		char sql[96];
+
+		if (tasks[i].wake == NULL)
+			continue;
+		snprintf(sql, sizeof(sql), "LISTEN %s", tasks[i].wake);
+		if (db_exec_command(&ctx->db, &err, sql, 0, NULL) != 0)
+			return;		/* tried again before the next sleep */
+	}
+	listening_on = ctx->db.generation;
+}
+
+/* Sleep up to `ms`, waking early when a task's channel is notified (that
+ * task is then due now). Other notifications are dropped. */
+static void sleep_or_wake(struct runner_ctx *ctx, int ms, int64_t *due)
+{
+	struct pollfd pfd = { .fd = ctx->db.conn ? PQsocket(ctx->db.conn) : -1, .events = POLLIN };
+	PGnotify *n;
+
+	listen_wakes(ctx);
+	if (pfd.fd < 0 || PQstatus(ctx->db.conn) != CONNECTION_OK) {
+		poll(NULL, 0, ms);
+		return;
+	}
+	if (poll(&pfd, 1, ms) <= 0)
+		return;
+	/* Readable: notifications, or a connection the server closed (the
+	 * next statement reconnects; sleep out the rest rather than spin). */
+	if (PQconsumeInput(ctx->db.conn) == 0 || PQstatus(ctx->db.conn) != CONNECTION_OK) {
+		poll(NULL, 0, ms);
+		return;
+	}
+	while ((n = PQnotifies(ctx->db.conn)) != NULL) {
+		for (size_t i = 0; tasks[i].run != NULL; i++)
+			if (tasks[i].wake != NULL && strcmp(n->relname, tasks[i].wake) == 0)
+				due[i] = time_mono_ms();
+		PQfreemem(n);
+	}
+}
 
 int runner_main(const struct config *cfg, int index, int64_t started_at)
 {
@@ -70,7 +120,7 @@ int runner_main(const struct config *cfg, int index, int64_t started_at)
 				next = due[i];
 		}
 		if (next > now && !child_stop_requested)
-			poll(NULL, 0, (int)(next - now));
+			sleep_or_wake(&ctx, (int)(next - now), due);
 	}
 	for (size_t i = 0; tasks[i].run != NULL; i++)
 		if (tasks[i].release != NULL)

@@ -291,6 +291,10 @@ void exec_channel(char out[EXEC_CHANNEL_MAX], const char *id);
  * id), so a runner stops within one migration, not one poll period. */
 #define EXEC_CANCEL_CHANNEL "infra_exec_cancel"
 
+/* The channel notified when a new execution's targets are ready to be
+ * claimed: an idle runner wakes at once rather than at its next look. */
+#define EXEC_WORK_CHANNEL "infra_exec_work"
+
 /* LISTEN on `db` for execution `id`'s events (again after a reconnect).
  * 0 or -1. */
 int exec_events_listen(struct db *db, const char *id, struct infra_error *err);

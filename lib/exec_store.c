@@ -679,9 +679,12 @@ static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_ST
 
 	if (db_exec_command(db, err, "SAVEPOINT claim", 0, NULL) != 0)
 		return -1;
-	if (db_exec_command(db, err, "INSERT INTO active_targets (database_id, schema_name, execution_id) "
-			    "SELECT database_id, schema_name, execution_id FROM execution_targets "
-			    "WHERE execution_id = $1::uuid", 1, params) == 0)
+	/* The runners waiting for work hear of it when this commits. */
+	if (db_exec_command(db, err, "WITH a AS (INSERT INTO active_targets (database_id, schema_name, "
+			    "execution_id) SELECT database_id, schema_name, execution_id "
+			    "FROM execution_targets WHERE execution_id = $1::uuid RETURNING 1) "
+			    "SELECT pg_notify('" EXEC_WORK_CHANNEL "', '') WHERE EXISTS (SELECT 1 FROM a)",
+			    1, params) == 0)
 		return 0;
 	if (err->kind != INFRA_ECONFLICT ||
 	    db_exec_command(db, &ignored, "ROLLBACK TO SAVEPOINT claim", 0, NULL) != 0)

@@ -18,7 +18,7 @@
 #include "timeutil.h"
 
 #define EXEC_CHUNK_FACTOR 16		/* claim this many MIGRATION_BATCH_SIZE at once */
-#define EXEC_IDLE_MS 250		/* how often an idle runner looks for work */
+#define EXEC_IDLE_MS 1000		/* how often an idle runner looks (new work also wakes it) */
 #define EXEC_CANCEL_POLL_MS 500		/* how often a running chunk checks for a cancel */
 #define EXEC_RETRY_MIN_MS 100		/* outcome writes: first backoff, doubling… */
 #define EXEC_RETRY_MAX_MS 5000		/* …up to this */

@@ -33,6 +33,7 @@ struct runner_task {
 	const char *name;
 	runner_task_fn run;
 	void (*release)(void);		/* when the runner stops: free what the task keeps; or NULL */
+	const char *wake;		/* a channel whose notification makes it due at once; or NULL */
 };
 
 #endif
