@@ -14,6 +14,20 @@ expect_rc 1 "migrate refuses a non-empty schema without history"
 	not_ok "and says to baseline it (got $(jq_out '.targets[0].error.message'))"
 expect_q "SELECT to_regclass('legacy.flyway_schema_history') IS NULL" t "no history table was created"
 
+# Any object makes a schema non-empty, not only a table; an empty one
+# that exists is taken over.
+q -c "CREATE SCHEMA only_fn" -c "CREATE FUNCTION only_fn.f() RETURNS int LANGUAGE sql AS 'SELECT 1'" \
+	-c "CREATE SCHEMA only_enum" -c "CREATE TYPE only_enum.mood AS ENUM ('ok')" \
+	-c "CREATE SCHEMA only_seq" -c "CREATE SEQUENCE only_seq.n" -c "CREATE SCHEMA bare"
+for s in only_fn only_enum only_seq; do
+	eng migrate "$s" "$TENANT_SET"
+	expect_rc 1 "migrate refuses schema $s (it holds one object)"
+done
+eng migrate bare "$TENANT_SET"
+expect_rc 0 "migrate takes over an existing empty schema"
+expect_q "SELECT count(*) FROM bare.flyway_schema_history WHERE success" "$(ls "$TENANT_SET"/V*.sql | wc -l)" \
+	"every migration is applied to it"
+
 eng baseline legacy "$TENANT_SET" --baseline-version 3
 expect_rc 0 "baseline at version 3"
 expect_out '.targets[0].baselined' true "a baseline row was written"
