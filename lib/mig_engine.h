@@ -128,12 +128,12 @@ struct mig_callbacks {
 	 * cancelled; running ones stop after their current migration). */
 	bool (*cancelled)(void *arg);
 	int poll_ms;			/* 0: 1000 */
-	/* Asked when a session is free and no target waits to start: the
-	 * caller may add up to `room` targets to the run by writing them at
-	 * targets[n..n+k) of the array given to mig_run() (their outcomes
-	 * go to outcomes[n..n+k)), and returns k. The run ends when every
-	 * target has finished and feed adds none. NULL: no targets are
-	 * added. */
+	/* Asked when a session is free and fewer targets than sessions wait
+	 * to start: the caller may add up to `room` targets to the run by
+	 * writing them at targets[n..n+k) of the array given to mig_run()
+	 * (their outcomes go to outcomes[n..n+k)), and returns k. The run
+	 * ends when every target has finished and feed adds none. NULL: no
+	 * targets are added. */
 	size_t (*feed)(void *arg, size_t n, size_t room);
 	size_t capacity;		/* of targets[] and outcomes[], for feed */
 };

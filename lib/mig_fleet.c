@@ -343,20 +343,25 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 
 static void add_task(struct fleet *f, struct mig_outcome *outcomes);
 
-/* Free sessions and nothing waiting to start: ask the caller for more. */
+/* A session is free: ask the caller for more targets, keeping up to one
+ * per session waiting, so that a free session finds one of its own
+ * database among them (assign) rather than reconnecting elsewhere. */
 static void feed(struct fleet *f)
 {
 	const struct mig_callbacks *cb = &f->shared.opts->cb;
-	size_t room = 0, k;
+	size_t room, k;
+	bool free_session = false;
 
-	if (cb->feed == NULL || f->shared.cancelled || f->nqueue > 0 || f->n >= f->cap)
+	if (cb->feed == NULL || f->shared.cancelled || f->n >= f->cap ||
+	    f->nqueue >= (size_t)f->nsessions)
 		return;
-	for (int si = 0; si < f->nsessions; si++)
-		room += f->bound[si] == NULL;
+	for (int si = 0; si < f->nsessions && !free_session; si++)
+		free_session = f->bound[si] == NULL;
+	if (!free_session)
+		return;
+	room = (size_t)f->nsessions - f->nqueue;
 	if (room > f->cap - f->n)
 		room = f->cap - f->n;
-	if (room == 0)
-		return;
 	k = cb->feed(cb->arg, f->n, room);
 	for (size_t i = 0; i < k && i < room; i++)
 		add_task(f, f->outcomes);
