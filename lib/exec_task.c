@@ -173,7 +173,9 @@ static PGresult *claim(struct runner_ctx *ctx, const PGresult *group, int row, s
 	 * claims again, so a burst of small executions (new tenants) taken
 	 * whole by the first runner to look would leave the others idle.
 	 * Feeding a running engine ($6), it takes what fits: targets of the
-	 * same kind, database type and target version, not cancelled. */
+	 * same kind, database type and target version, not cancelled (and
+	 * the due targets are not counted: the subquery runs only when its
+	 * CASE branch is taken). */
 	return db_exec(&ctx->db, err,
 		       "WITH due AS (SELECT count(*) AS n FROM execution_targets "
 		       "WHERE status = 'pending' OR (status = 'in_progress' "
@@ -186,9 +188,9 @@ static PGresult *claim(struct runner_ctx *ctx, const PGresult *group, int row, s
 		       "AND coalesce(t.target_version, e.target_version) IS NOT DISTINCT FROM $9 "
 		       "AND NOT e.cancel_requested)) "
 		       "ORDER BY e.created_at, t.execution_id, t.ordinal "
-		       "LIMIT (SELECT CASE WHEN $6::boolean THEN $1::int ELSE greatest($4::int, "
-		       "least($1::int, ceil(n::numeric / $5::int)::int)) END "
-		       "FROM due) FOR UPDATE OF t SKIP LOCKED) "
+		       "LIMIT CASE WHEN $6::boolean THEN $1::int ELSE (SELECT greatest($4::int, "
+		       "least($1::int, ceil(n::numeric / $5::int)::int)) FROM due) END "
+		       "FOR UPDATE OF t SKIP LOCKED) "
 		       "UPDATE execution_targets t SET status = 'in_progress', lease_owner = $2, "
 		       "lease_expires_at = clock_timestamp() + make_interval(secs => $3::int), "
 		       "claims = t.claims + 1, started_at = coalesce(t.started_at, clock_timestamp()) "
