@@ -75,19 +75,16 @@ size_t mig_pool_size(const struct mig_pool *p)
 	return p != NULL ? p->n : 0;
 }
 
-/* An idle connection has nothing to say: input waiting means the server
- * closed it (a terminated backend, a restart) or broke the protocol. */
+/* An idle connection has nothing to say: any input waiting means the
+ * server ended it (a terminated backend sends its FATAL message before
+ * closing, which libpq would read without noticing the close yet) or
+ * something else went wrong. Either way it is not reused. */
 static bool still_open(PGconn *pg)
 {
 	struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
 
-	if (pfd.fd < 0 || PQstatus(pg) != CONNECTION_OK ||
-	    PQtransactionStatus(pg) != PQTRANS_IDLE)
-		return false;
-	if (poll(&pfd, 1, 0) == 0)
-		return true;
-	return PQconsumeInput(pg) == 1 && PQstatus(pg) == CONNECTION_OK && !PQisBusy(pg) &&
-	       PQtransactionStatus(pg) == PQTRANS_IDLE;
+	return pfd.fd >= 0 && PQstatus(pg) == CONNECTION_OK &&
+	       PQtransactionStatus(pg) == PQTRANS_IDLE && poll(&pfd, 1, 0) == 0;
 }
 
 bool mig_pool_take(struct mig_pool *p, const char *conninfo, struct mig_session *slot)

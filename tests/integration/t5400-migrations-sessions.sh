@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# t5400-migrations-sessions.sh — a runner keeps its sessions to targets
+# between engine runs (lib/mig_pool.h): a second execution on the same
+# database runs on the backend the first one left idle instead of opening
+# another; a kept backend the server ended meanwhile is noticed before use
+# and replaced, its target neither failed nor retried; and a new
+# execution's targets are announced on infra_exec_work when it commits, the
+# channel idle runners sleep on. infrad runs with one runner here.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry-lib.sh"
+. "$(dirname "$0")/migrations-lib.sh"
+migrations_schema_or_skip
+
+check "infrad restarts with one runner" restart_infrad INFRA_RUNNERS=1 INFRA_MIGRATION_BATCH_SIZE=2
+trap 'restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+
+new_db ms_pool
+s1=$(register ms_pool s1 tenant)
+s2=$(register ms_pool s2 tenant)
+s3=$(register ms_pool s3 tenant)
+
+# The engine's backends on ms_pool: "pid backend_start" lines, sorted.
+engine_backends() {
+	psql_target -c "SELECT pid || ' ' || backend_start FROM pg_stat_activity
+		WHERE datname = 'ms_pool' AND application_name = 'infra-migrate' ORDER BY pid"
+}
+attempts_of() {
+	psql_control -c "SELECT attempts FROM infra.execution_targets WHERE execution_id = '$1'"
+}
+
+# ---------------------------------------------------- a session kept
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s1\"}"
+check "the first execution completes" wait_status 60 "$EXEC" completed
+first=$(engine_backends)
+check "the runner keeps one idle session to the database" test "$(wc -l <<<"$first")" = 1 -a -n "$first"
+check "… idle, outside any transaction" test "$(psql_target -c "SELECT state FROM pg_stat_activity
+	WHERE pid = ${first%% *}")" = idle
+
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s2\"}"
+check "the second execution completes" wait_status 60 "$EXEC" completed
+check "it ran on the same backend: no session was opened" test "$(engine_backends)" = "$first"
+check "its schema has every migration" test "$(versions ms_pool s2)" = "$(versions ms_pool s1)"
+check "… the search path and locks left by the first did not follow it" test "$(psql_target -c \
+	"SELECT count(*) FROM pg_locks WHERE pid = ${first%% *} AND locktype = 'advisory'")" = 0
+
+# ------------------------------------- a kept session the server ended
+psql_target -c "SELECT pg_terminate_backend(${first%% *})" >/dev/null
+check "the kept backend is gone" wait_for 10 bash -c "[ -z \"\$(psql '$INFRA_TARGET_PGURL' -XAtc \
+	\"SELECT 1 FROM pg_stat_activity WHERE pid = ${first%% *}\")\" ]"
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s3\"}"
+check "an execution after that completes" wait_status 60 "$EXEC" completed
+check "… at its first attempt (the dead session was noticed before use)" test "$(attempts_of "$EXEC")" = 1
+check "… on a new backend" bash -c "[ -n \"\$(psql '$INFRA_TARGET_PGURL' -XAtc \"SELECT 1 FROM pg_stat_activity
+	WHERE datname = 'ms_pool' AND application_name = 'infra-migrate'\")\" ] && [ \"\$(psql '$INFRA_TARGET_PGURL' -XAtc \
+	\"SELECT count(*) FROM pg_stat_activity WHERE pid = ${first%% *}\")\" = 0 ]"
+
+# ---------------------------------------------- new work is announced
+# A session listening on the control database hears of the next
+# execution when it commits (psql prints notifications after a command).
+psql_control -c "LISTEN infra_exec_work" -c "SELECT pg_sleep(4)" -c "SELECT 1" >"$T_TMP/notified" 2>&1 &
+listener=$!
+sleep 1
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s1\"}"
+wait "$listener"
+check "a new execution with targets is announced on infra_exec_work" \
+	grep -q 'notification "infra_exec_work"' "$T_TMP/notified"
+
+done_testing
