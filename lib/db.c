@@ -1,4 +1,5 @@
 /* db.c — the control-database connection of one process (see db.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,18 +161,46 @@ int db_ping(struct db *db, struct infra_error *err)
 	return db_exec_command(db, err, "SELECT 1", 0, NULL);
 }
 
-void db_array_add(struct strbuf *sb, const char *sep, const char *value)
+void db_array_push(struct db_array *a, const char *value)
 {
-	strbuf_addstr(sb, sep);
+	if (a->n++ > 0)
+		strbuf_addch(&a->items, ',');
 	if (value == NULL) {
-		strbuf_addstr(sb, "NULL");
+		strbuf_addstr(&a->items, "NULL");
 		return;
 	}
-	strbuf_addch(sb, '"');
+	strbuf_addch(&a->items, '"');
 	for (const char *c = value; *c; c++) {
 		if (*c == '"' || *c == '\\')
-			strbuf_addch(sb, '\\');
-		strbuf_addch(sb, *c);
+			strbuf_addch(&a->items, '\\');
+		strbuf_addch(&a->items, *c);
 	}
-	strbuf_addch(sb, '"');
+	strbuf_addch(&a->items, '"');
+}
+
+void db_array_pushf(struct db_array *a, const char *fmt, ...)
+{
+	char value[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	db_array_push(a, value);
+}
+
+const char *db_array_text(struct db_array *a)
+{
+	strbuf_reset(&a->text);
+	strbuf_addch(&a->text, '{');
+	strbuf_addstr(&a->text, a->items.buf);
+	strbuf_addch(&a->text, '}');
+	return a->text.buf;
+}
+
+void db_array_release(struct db_array *a)
+{
+	strbuf_release(&a->items);
+	strbuf_release(&a->text);
+	a->n = 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "strbuf.h"
 
 /* Parameterised statements are prepared on first use and kept per
  * connection (db_statements.c): the control plane's hot statements —
@@ -78,11 +79,28 @@ int db_begin(struct db *db, struct infra_error *err);
 int db_commit(struct db *db, struct infra_error *err);
 void db_rollback(struct db *db);
 
-/* Append `sep` and `value` as an element of a PostgreSQL array literal
- * (a text parameter such as $1::text[]): NULL unquoted, anything else in
- * double quotes with " and \ escaped. */
-struct strbuf;
-void db_array_add(struct strbuf *sb, const char *sep, const char *value);
+/* An array parameter (a PostgreSQL array literal, for $n::type[]) built
+ * element by element: the way to pass many rows' values to one
+ * statement (unnest), values still never in the SQL text. */
+struct db_array {
+	struct strbuf items;	/* the elements so far, comma-separated */
+	struct strbuf text;	/* db_array_text's result */
+	size_t n;
+};
+
+#define DB_ARRAY_INIT { STRBUF_INIT, STRBUF_INIT, 0 }
+
+/* Append an element: NULL is SQL NULL, anything else is quoted (" and \
+ * escaped), so any text — a number, a uuid, JSON — goes in as it is. */
+void db_array_push(struct db_array *a, const char *value);
+
+/* As db_array_push, of a short formatted value (a number). */
+void db_array_pushf(struct db_array *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The literal: "{…}", "{}" when empty. Valid until the next call on `a`. */
+const char *db_array_text(struct db_array *a);
+
+void db_array_release(struct db_array *a);
 
 /* SELECT 1 with the connect timeout; 0 when the database answers. */
 int db_ping(struct db *db, struct infra_error *err);

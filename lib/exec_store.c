@@ -211,8 +211,8 @@ void exec_event_batch_release(struct exec_event_batch *b)
 
 int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err)
 {
-	struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, types = STRBUF_INIT;
-	struct strbuf data = STRBUF_INIT, channels = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT, seqs = DB_ARRAY_INIT, types = DB_ARRAY_INIT;
+	struct db_array data = DB_ARRAY_INIT, channels = DB_ARRAY_INIT;
 	const char *params[5];
 	PGresult *res;
 
@@ -222,43 +222,37 @@ int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct in
 	 * stays prepared), the events as arrays. */
 	for (size_t i = 0; i < b->n; i++) {
 		const struct exec_event *ev = &b->items[i];
-		const char *sep = i ? "," : "{";
 		bool seen = false;
 
-		db_array_add(&ids, sep, ev->id);
-		strbuf_addf(&seqs, "%s%lld", sep, (long long)ev->seq);
-		db_array_add(&types, sep, ev->type);
-		db_array_add(&data, sep, json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN));
+		db_array_push(&ids, ev->id);
+		db_array_pushf(&seqs, "%lld", (long long)ev->seq);
+		db_array_push(&types, ev->type);
+		db_array_push(&data, json_object_to_json_string_ext(ev->data, JSON_C_TO_STRING_PLAIN));
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(b->items[j].id, ev->id) == 0;
 		if (!seen) {
 			char channel[EXEC_CHANNEL_MAX];
 
 			exec_channel(channel, ev->id);
-			db_array_add(&channels, channels.len ? "," : "{", channel);
+			db_array_push(&channels, channel);
 		}
 	}
-	strbuf_addch(&ids, '}');
-	strbuf_addch(&seqs, '}');
-	strbuf_addch(&types, '}');
-	strbuf_addch(&data, '}');
-	strbuf_addch(&channels, '}');
-	params[0] = channels.buf;
-	params[1] = ids.buf;
-	params[2] = seqs.buf;
-	params[3] = types.buf;
-	params[4] = data.buf;
+	params[0] = db_array_text(&channels);
+	params[1] = db_array_text(&ids);
+	params[2] = db_array_text(&seqs);
+	params[3] = db_array_text(&types);
+	params[4] = db_array_text(&data);
 	/* The notifications are delivered when the transaction commits, so
 	 * a listener woken by one always finds the events. */
 	res = db_exec(db, err, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
 		      "SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[]) RETURNING 1) "
 		      "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c WHERE EXISTS (SELECT 1 FROM i)",
 		      5, params);
-	strbuf_release(&ids);
-	strbuf_release(&seqs);
-	strbuf_release(&types);
-	strbuf_release(&data);
-	strbuf_release(&channels);
+	db_array_release(&ids);
+	db_array_release(&seqs);
+	db_array_release(&types);
+	db_array_release(&data);
+	db_array_release(&channels);
 	if (res == NULL)
 		return -1;
 	PQclear(res);
@@ -404,42 +398,39 @@ static json_object *done_event(json_object *exec, const char *status)
  * the completed rollbacks among them rolled_back: rows [0, n) of `after`. */
 static int release_ended(struct db *db, const PGresult *after, struct infra_error *err)
 {
-	struct strbuf ids = STRBUF_INIT, originals = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT, originals = DB_ARRAY_INIT;
 	const char *params[1];
 	int rc;
 
 	for (int i = 0; i < PQntuples(after); i++) {
-		db_array_add(&ids, i ? "," : "{", PQgetvalue(after, i, EXEC_C_ID));
+		db_array_push(&ids, PQgetvalue(after, i, EXEC_C_ID));
 		if (strcmp(PQgetvalue(after, i, EXEC_C_STATUS), "completed") == 0 &&
 		    !PQgetisnull(after, i, EXEC_C_ROLLBACK_OF))
-			db_array_add(&originals, originals.len ? "," : "{",
-				     PQgetvalue(after, i, EXEC_C_ROLLBACK_OF));
+			db_array_push(&originals, PQgetvalue(after, i, EXEC_C_ROLLBACK_OF));
 	}
-	strbuf_addch(&ids, '}');
-	params[0] = ids.buf;
+	params[0] = db_array_text(&ids);
 	rc = db_exec_command(db, err, "DELETE FROM active_targets WHERE execution_id = ANY($1::uuid[])",
 			     1, params);
 	/* A rollback that completed has undone its original. */
-	if (rc == 0 && originals.len > 0) {
-		strbuf_addch(&originals, '}');
-		params[0] = originals.buf;
+	if (rc == 0 && originals.n > 0) {
+		params[0] = db_array_text(&originals);
 		rc = db_exec_command(db, err, "UPDATE executions SET status = 'rolled_back' "
 				     "WHERE id = ANY($1::uuid[]) "
 				     "AND status IN ('completed', 'failed', 'cancelled')", 1, params);
 	}
-	strbuf_release(&ids);
-	strbuf_release(&originals);
+	db_array_release(&ids);
+	db_array_release(&originals);
 	return rc;
 }
 
 int exec_finish_done(struct db *db, const PGresult *res, const int *rows, int n,
 		     const char **finished, struct exec_event_batch *events, struct infra_error *err)
 {
-	struct strbuf ids = STRBUF_INIT, statuses = STRBUF_INIT, messages = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT, statuses = DB_ARRAY_INIT, messages = DB_ARRAY_INIT;
 	struct strbuf sql = STRBUF_INIT;
 	const char *params[3];
 	PGresult *after;
-	int rc = 0, nended = 0;
+	int rc = 0;
 
 	for (int k = 0; k < n; k++) {
 		char message[160];
@@ -448,19 +439,15 @@ int exec_finish_done(struct db *db, const PGresult *res, const int *rows, int n,
 		finished[k] = status;	/* kept below if the row did end here */
 		if (status == NULL)
 			continue;
-		db_array_add(&ids, nended ? "," : "{", PQgetvalue(res, rows[k], EXEC_C_ID));
-		db_array_add(&statuses, nended ? "," : "{", status);
-		db_array_add(&messages, nended ? "," : "{", msg);
-		nended++;
+		db_array_push(&ids, PQgetvalue(res, rows[k], EXEC_C_ID));
+		db_array_push(&statuses, status);
+		db_array_push(&messages, msg);
 	}
-	if (nended == 0)
+	if (ids.n == 0)
 		goto out;
-	strbuf_addch(&ids, '}');
-	strbuf_addch(&statuses, '}');
-	strbuf_addch(&messages, '}');
-	params[0] = ids.buf;
-	params[1] = statuses.buf;
-	params[2] = messages.buf;
+	params[0] = db_array_text(&ids);
+	params[1] = db_array_text(&statuses);
+	params[2] = db_array_text(&messages);
 	strbuf_addf(&sql, "UPDATE executions e SET status = f.status, completed_at = clock_timestamp(), "
 		    "current_target = NULL, error_message = f.message, event_seq = e.event_seq + 1 "
 		    "FROM unnest($1::uuid[], $2::text[], $3::text[]) AS f (id, status, message) "
@@ -499,9 +486,9 @@ int exec_finish_done(struct db *db, const PGresult *res, const int *rows, int n,
 out:
 	for (int k = 0; rc != 0 && k < n; k++)
 		finished[k] = NULL;
-	strbuf_release(&ids);
-	strbuf_release(&statuses);
-	strbuf_release(&messages);
+	db_array_release(&ids);
+	db_array_release(&statuses);
+	db_array_release(&messages);
 	strbuf_release(&sql);
 	return rc;
 }

@@ -357,9 +357,8 @@ static void give_back(struct run *r, const struct held *h, json_object *applied,
 	}
 }
 
-/* The executions a flush touches (marks and outcomes), as an array
- * literal for $1::uuid[]. */
-static void touched_executions(const struct run *r, struct strbuf *ids)
+/* The executions a flush touches (marks and outcomes). */
+static void touched_executions(const struct run *r, struct db_array *ids)
 {
 	for (size_t k = 0; k < r->nexec; k++) {
 		bool touched = r->mark_label[k] != NULL;
@@ -367,9 +366,8 @@ static void touched_executions(const struct run *r, struct strbuf *ids)
 		for (size_t i = 0; i < r->npending && !touched; i++)
 			touched = strcmp(r->pending[i].h->execution_id, r->executions[k]) == 0;
 		if (touched)
-			db_array_add(ids, ids->len ? "," : "{", r->executions[k]);
+			db_array_push(ids, r->executions[k]);
 	}
-	strbuf_addch(ids, '}');
 }
 
 /* Mark started the executions whose first target started since the last
@@ -377,24 +375,21 @@ static void touched_executions(const struct run *r, struct strbuf *ids)
  * those that were pending. */
 static int write_marks(struct run *r, struct exec_event_batch *events, struct infra_error *err)
 {
-	struct strbuf ids = STRBUF_INIT, labels = STRBUF_INIT, sql = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT, labels = DB_ARRAY_INIT;
+	struct strbuf sql = STRBUF_INIT;
 	const char *params[2];
 	PGresult *res;
-	size_t m = 0;
 
 	if (r->nmarks == 0)
 		return 0;
 	for (size_t k = 0; k < r->nexec; k++) {
 		if (r->mark_label[k] == NULL)
 			continue;
-		db_array_add(&ids, m ? "," : "{", r->executions[k]);
-		db_array_add(&labels, m ? "," : "{", r->mark_label[k]);
-		m++;
+		db_array_push(&ids, r->executions[k]);
+		db_array_push(&labels, r->mark_label[k]);
 	}
-	strbuf_addch(&ids, '}');
-	strbuf_addch(&labels, '}');
-	params[0] = ids.buf;
-	params[1] = labels.buf;
+	params[0] = db_array_text(&ids);
+	params[1] = db_array_text(&labels);
 	strbuf_addf(&sql, "WITH m AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS m (id, label)), "
 		    "old AS (SELECT e.id, e.status, m.label FROM executions e JOIN m ON m.id = e.id) "
 		    "UPDATE executions e SET status = 'in_progress', current_target = old.label, "
@@ -403,8 +398,8 @@ static int write_marks(struct run *r, struct exec_event_batch *events, struct in
 		    "WHERE e.id = old.id AND old.status IN ('pending', 'in_progress') "
 		    "RETURNING %s, old.status = 'pending'", exec_columns_sql);
 	res = db_exec(&r->ctx->db, err, sql.buf, 2, params);
-	strbuf_release(&ids);
-	strbuf_release(&labels);
+	db_array_release(&ids);
+	db_array_release(&labels);
 	strbuf_release(&sql);
 	if (res == NULL)
 		return -1;
@@ -431,56 +426,40 @@ static int write_marks(struct run *r, struct exec_event_batch *events, struct in
  * `err`. */
 static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 {
-	struct strbuf ids = STRBUF_INIT, ordinals = STRBUF_INIT, statuses = STRBUF_INIT;
-	struct strbuf attempts = STRBUF_INIT, applied = STRBUF_INIT, before = STRBUF_INIT;
-	struct strbuf after = STRBUF_INIT, errors = STRBUF_INIT, sql = STRBUF_INIT;
-	struct strbuf running_ids = STRBUF_INIT, running = STRBUF_INIT;
+	enum { IDS, ORDINALS, STATUSES, ATTEMPTS, APPLIED, BEFORE, AFTER, ERRORS, RUNNING_IDS, RUNNING,
+	       NARRAYS };
+	struct db_array a[NARRAYS];
+	struct strbuf sql = STRBUF_INIT;
 	const char *params[11];
 	PGresult *res;
 
+	for (int k = 0; k < NARRAYS; k++)
+		a[k] = (struct db_array)DB_ARRAY_INIT;
 	/* The outcomes go in as arrays, one element per target. */
 	for (size_t i = 0; i < r->npending; i++) {
 		const struct pending *p = &r->pending[i];
-		const char *sep = i ? "," : "{";
 
-		db_array_add(&ids, sep, p->h->execution_id);
-		strbuf_addf(&ordinals, "%s%s", sep, p->h->ordinal);
-		strbuf_addf(&statuses, "%s%s", sep, p->status);
-		strbuf_addf(&attempts, "%s%d", sep, p->attempts);
-		db_array_add(&applied, sep, p->applied);
-		db_array_add(&before, sep, p->before);
-		db_array_add(&after, sep, p->after);
-		db_array_add(&errors, sep, p->error);
+		db_array_push(&a[IDS], p->h->execution_id);
+		db_array_push(&a[ORDINALS], p->h->ordinal);
+		db_array_push(&a[STATUSES], p->status);
+		db_array_pushf(&a[ATTEMPTS], "%d", p->attempts);
+		db_array_push(&a[APPLIED], p->applied);
+		db_array_push(&a[BEFORE], p->before);
+		db_array_push(&a[AFTER], p->after);
+		db_array_push(&a[ERRORS], p->error);
 	}
+	/* …and the executions with a target still running, and its label. */
 	for (size_t k = 0; k < r->nexec; k++) {
 		const char *label = still_running(r, r->executions[k]);
 
 		if (label == NULL)
 			continue;
-		db_array_add(&running_ids, running_ids.len ? "," : "{", r->executions[k]);
-		db_array_add(&running, running.len ? "," : "{", label);
+		db_array_push(&a[RUNNING_IDS], r->executions[k]);
+		db_array_push(&a[RUNNING], label);
 	}
-	strbuf_addstr(&running_ids, running_ids.len ? "}" : "{}");
-	strbuf_addstr(&running, running.len ? "}" : "{}");
-	strbuf_addch(&ids, '}');
-	strbuf_addch(&ordinals, '}');
-	strbuf_addch(&statuses, '}');
-	strbuf_addch(&attempts, '}');
-	strbuf_addch(&applied, '}');
-	strbuf_addch(&before, '}');
-	strbuf_addch(&after, '}');
-	strbuf_addch(&errors, '}');
-	params[0] = ids.buf;
-	params[1] = ordinals.buf;
-	params[2] = statuses.buf;
-	params[3] = attempts.buf;
-	params[4] = applied.buf;
-	params[5] = before.buf;
-	params[6] = after.buf;
-	params[7] = errors.buf;
-	params[8] = r->ctx->owner;
-	params[9] = running_ids.buf;
-	params[10] = running.buf;
+	for (int k = 0; k < NARRAYS; k++)
+		params[k] = db_array_text(&a[k]);
+	params[NARRAYS] = r->ctx->owner;
 	strbuf_addf(&sql, "WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], "
 		    "$5::jsonb[], $6::text[], $7::text[], $8::text[]) "
 		    "AS o (execution_id, ordinal, status, attempts, applied, before, after, error)), "
@@ -490,7 +469,7 @@ static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 		    "before_known = true, current_version = o.after, error = o.error, "
 		    "lease_owner = NULL, lease_expires_at = NULL, completed_at = clock_timestamp() "
 		    "FROM o WHERE t.execution_id = o.execution_id AND t.ordinal = o.ordinal "
-		    "AND t.lease_owner = $9 AND t.status = 'in_progress' "
+		    "AND t.lease_owner = $11 AND t.status = 'in_progress' "
 		    "RETURNING t.ordinal, %s, t.execution_id AS xid), "
 		    "c AS (SELECT xid, count(*) FILTER (WHERE status = 'completed') AS completed, "
 		    "count(*) FILTER (WHERE status = 'failed') AS failed, "
@@ -500,21 +479,13 @@ static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 		    "failed_targets = e.failed_targets + c.failed, "
 		    "skipped_targets = e.skipped_targets + c.skipped, event_seq = e.event_seq + c.n + 1, "
 		    "current_target = coalesce(x.label, e.current_target) "
-		    "FROM c LEFT JOIN unnest($10::uuid[], $11::text[]) AS x (id, label) ON x.id = c.xid "
+		    "FROM c LEFT JOIN unnest($9::uuid[], $10::text[]) AS x (id, label) ON x.id = c.xid "
 		    "WHERE e.id = c.xid RETURNING %s) "
 		    "SELECT e.*, t.* FROM e JOIN t ON t.xid = e.id ORDER BY e.id, t.ordinal",
 		    exec_target_columns_sql, exec_columns_sql);
 	res = db_exec(&r->ctx->db, err, sql.buf, 11, params);
-	strbuf_release(&ids);
-	strbuf_release(&ordinals);
-	strbuf_release(&statuses);
-	strbuf_release(&attempts);
-	strbuf_release(&applied);
-	strbuf_release(&before);
-	strbuf_release(&after);
-	strbuf_release(&errors);
-	strbuf_release(&running_ids);
-	strbuf_release(&running);
+	for (int k = 0; k < NARRAYS; k++)
+		db_array_release(&a[k]);
 	strbuf_release(&sql);
 	return res;
 }
@@ -566,7 +537,7 @@ static int write_all(struct run *r, const char **finished, struct infra_error *e
 {
 	struct db *db = &r->ctx->db;
 	struct exec_event_batch events = { 0 };
-	struct strbuf ids = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT;
 	const char *params[1], **ended = NULL;
 	PGresult *res = NULL;
 	int rc = -1, *groups = NULL, ngroups = 0;
@@ -576,7 +547,7 @@ static int write_all(struct run *r, const char **finished, struct infra_error *e
 	for (size_t i = 0; i < r->npending; i++)
 		r->pending[i].written = false;
 	touched_executions(r, &ids);
-	params[0] = ids.buf;
+	params[0] = db_array_text(&ids);
 	if (db_begin(db, err) != 0 ||
 	    db_exec_command(db, err, "SELECT 1 FROM executions WHERE id = ANY($1::uuid[]) "
 			    "ORDER BY id FOR UPDATE", 1, params) != 0 ||
@@ -606,7 +577,7 @@ out:
 			r->pending[i].written = false;
 	}
 	exec_event_batch_release(&events);
-	strbuf_release(&ids);
+	db_array_release(&ids);
 	PQclear(res);
 	free(groups);
 	free(ended);
@@ -805,22 +776,20 @@ static void cancel_notified(struct run *r)
 /* Look up which of the run's executions were asked to cancel. */
 static void cancel_lookup(struct run *r)
 {
-	struct strbuf ids = STRBUF_INIT;
+	struct db_array ids = DB_ARRAY_INIT;
 	struct infra_error err;
 	const char *params[1];
 	PGresult *res;
 
-	strbuf_addch(&ids, '{');
 	for (size_t k = 0; k < r->nexec; k++)
-		strbuf_addf(&ids, "%s%s", k ? "," : "", r->executions[k]);
-	strbuf_addch(&ids, '}');
-	params[0] = ids.buf;
+		db_array_push(&ids, r->executions[k]);
+	params[0] = db_array_text(&ids);
 	res = db_exec(&r->ctx->db, &err, "SELECT id FROM executions WHERE id = ANY($1::uuid[]) "
 		      "AND cancel_requested", 1, params);
 	for (int i = 0; res != NULL && i < PQntuples(res); i++)
 		run_cancel(r, PQgetvalue(res, i, 0));
 	PQclear(res);
-	strbuf_release(&ids);
+	db_array_release(&ids);
 }
 
 /* Called at every migration boundary and now and then: a cancel is seen

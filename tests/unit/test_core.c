@@ -1,10 +1,12 @@
-/* test_core.c — libinfra's small building blocks: arena, strbuf,
- * timestamps, connection-string redaction and the error helpers. */
+/* test_core.c — libinfra's small building blocks: arena, strbuf, array
+ * parameters, timestamps, connection-string redaction and the error
+ * helpers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "db.h"
 #include "error.h"
 #include "log.h"
 #include "strbuf.h"
@@ -50,6 +52,31 @@ static void test_strbuf(void)
 	CU_ASSERT_STRING_EQUAL(sb.buf, "");
 	free(s);
 	strbuf_release(&sb);
+}
+
+/* Array literals PostgreSQL reads back element for element (the
+ * integration tests send them through unnest). */
+static void test_db_array(void)
+{
+	struct db_array a = DB_ARRAY_INIT;
+
+	CU_ASSERT_STRING_EQUAL(db_array_text(&a), "{}");
+	db_array_push(&a, "plain");
+	db_array_push(&a, NULL);
+	db_array_push(&a, "");
+	db_array_push(&a, "say \"hi\", C:\\path {x}");
+	db_array_pushf(&a, "%d", -42);
+	CU_ASSERT_EQUAL(a.n, 5);
+	CU_ASSERT_STRING_EQUAL(db_array_text(&a),
+			       "{\"plain\",NULL,\"\",\"say \\\"hi\\\", C:\\\\path {x}\",\"-42\"}");
+	/* Asking twice gives the same text; pushing after asking goes on. */
+	CU_ASSERT_STRING_EQUAL(db_array_text(&a), db_array_text(&a));
+	db_array_push(&a, "NULL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(db_array_text(&a), ",\"NULL\"}"));
+	db_array_release(&a);
+	CU_ASSERT_EQUAL(a.n, 0);
+	CU_ASSERT_STRING_EQUAL(db_array_text(&a), "{}");
+	db_array_release(&a);
 }
 
 static void test_iso8601(void)
@@ -109,6 +136,7 @@ static void test_errors(void)
 static CU_TestInfo tests[] = {
 	{ "arena", test_arena },
 	{ "strbuf", test_strbuf },
+	{ "array parameters", test_db_array },
 	{ "ISO 8601", test_iso8601 },
 	{ "connection string redaction", test_redact },
 	{ "errors", test_errors },
