@@ -17,6 +17,7 @@
 #include "proctitle.h"
 #include "runner_task.h"
 #include "schedule.h"
+#include "tenant.h"
 #include "timeutil.h"
 
 #define RUNNER_MAX_SLEEP_MS 1000
@@ -26,7 +27,8 @@ static const struct runner_task tasks[] = {
 	{ "probes", probe_task, NULL, NULL },		/* lib/probe.h: database health probes */
 	{ "executions", exec_task, exec_task_release,	/* lib/exec_run.h: migration executions */
 	  EXEC_WORK_CHANNEL },
-	{ "events", event_task, NULL, NULL },		/* lib/event.h: the outbox's consumer */
+	{ "events", event_task, tenant_sessions_release,	/* lib/event.h: the outbox's consumer */
+	  NULL },
 	{ "schedules", schedule_task, NULL, NULL },	/* lib/schedule.h: migration schedules */
 	{ "alerts", alert_task, NULL, NULL },		/* lib/alert.h: webhook deliveries */
 	{ NULL, NULL, NULL, NULL },

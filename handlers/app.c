@@ -1,5 +1,6 @@
 /* app.c — a request worker's long-lived context (see app.h). */
 #include "app.h"
+#include "tenant.h"
 
 int app_init(struct app *app, const struct config *cfg, int64_t started_at,
 	     struct infra_error *err)
@@ -26,6 +27,7 @@ int app_init(struct app *app, const struct config *cfg, int64_t started_at,
 
 void app_release(struct app *app)
 {
+	tenant_sessions_release();
 	auth_free(app->auth);
 	app->auth = NULL;
 	cache_free(app->cache);

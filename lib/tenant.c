@@ -4,7 +4,6 @@
  * under a hard deadline, the migrate/retry path, the soft delete, and the
  * event's handler. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "exec.h"
 #include "exec_run.h"
 #include "log.h"
+#include "mig_pool.h"
 #include "mig_session.h"
 #include "page.h"
 #include "page_cursor.h"
@@ -278,8 +278,9 @@ static enum mig_progress session_wait(struct mig_session *s, int64_t deadline)
 	}
 }
 
-/* Send `sql` on `s` and wait for its result. Returns 0, or -1 with why
- * (and *broken when the connection failed rather than the statement). */
+/* Send `sql` on `s` (NULL: the statements queued, as one pipeline) and
+ * wait for the results. Returns 0, or -1 with why (and *broken when the
+ * connection failed rather than a statement). */
 static int session_run(struct mig_session *s, const char *sql, int64_t deadline, int timeout_s,
 		       char *why, bool *broken)
 {
@@ -287,7 +288,7 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 	enum mig_progress pr;
 
 	*broken = false;
-	if (mig_session_send_simple(s, sql) != 0) {
+	if ((sql != NULL ? mig_session_send_simple(s, sql) : mig_session_send_queued(s)) != 0) {
 		snprintf(why, INFRA_ERRMSG_MAX, "%s", s->error);
 		*broken = true;
 		return -1;
@@ -313,70 +314,27 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 }
 
 /* Sessions to tenant databases kept by this process between two schema
- * changes, so a burst of tenants on one database pays for its connection
- * — the password exchange is the dearest part of creating a tenant — once
- * per process rather than once per tenant. Each is keyed by a digest of
- * its connection string (a changed password or host is another key), used
- * by one call at a time (processes are single-threaded), closed when
- * anything fails on it, and closed once unused for TENANT_SESSION_IDLE_MS
- * (looked at whenever a session is asked for; an idle worker keeps at most
- * TENANT_SESSIONS connections). */
+ * changes (lib/mig_pool.h), so a burst of tenants on one database pays
+ * for its connection — the password exchange is the dearest part of
+ * creating a tenant — once per process rather than once per tenant. A
+ * changed password or host is another connection string, hence another
+ * session; one that fails is closed; an idle worker keeps at most
+ * TENANT_SESSIONS, each for TENANT_SESSION_IDLE_MS. */
 #define TENANT_SESSIONS 4
 #define TENANT_SESSION_IDLE_MS 60000
 
-struct kept_session {
-	unsigned char key[EVP_MAX_MD_SIZE];
-	struct mig_session s;
-	int64_t used_ms;		/* 0: the slot is free */
-};
+static struct mig_pool *kept;
 
-static struct kept_session kept[TENANT_SESSIONS];
-
-static void kept_close(struct kept_session *k)
+/* Connect `s` (closed) to `conninfo` by `deadline`. 0, or -1 with why. */
+static int session_connect(struct mig_session *s, const char *conninfo, int timeout_s,
+			   int64_t deadline, char *why)
 {
-	mig_session_release(&k->s);
-	memset(k, 0, sizeof(*k));
-}
-
-/* A connected, idle session for `conninfo`: one kept (*reused) or a new
- * one. NULL with why. */
-static struct kept_session *session_for(const char *conninfo, int timeout_s, int64_t deadline,
-					bool *reused, char *why)
-{
-	unsigned char key[EVP_MAX_MD_SIZE];
-	unsigned int keylen = 0;
-	struct kept_session *slot = NULL;
-	int64_t now = time_mono_ms();
-	enum mig_progress pr;
-
-	if (EVP_Digest(conninfo, strlen(conninfo), key, &keylen, EVP_sha256(), NULL) != 1)
-		abort();	/* no SHA-256: nothing sensible to do */
-	for (int i = 0; i < TENANT_SESSIONS; i++) {
-		struct kept_session *k = &kept[i];
-
-		if (k->used_ms != 0 && (now - k->used_ms > TENANT_SESSION_IDLE_MS ||
-					k->s.state != MIG_SESSION_IDLE || PQstatus(k->s.pg) != CONNECTION_OK))
-			kept_close(k);
-		if (k->used_ms != 0 && memcmp(k->key, key, keylen) == 0) {
-			*reused = true;
-			return k;
-		}
-		if (slot == NULL || (slot->used_ms != 0 && (k->used_ms == 0 || k->used_ms < slot->used_ms)))
-			slot = k;	/* a free slot, else the least recently used */
-	}
-	kept_close(slot);
-	*reused = false;
-	mig_session_init(&slot->s);
-	memcpy(slot->key, key, keylen);
-	if (mig_session_connect(&slot->s, conninfo, timeout_s, 0) != 0 ||
-	    (pr = session_wait(&slot->s, deadline)) != MIG_PROGRESS_DONE) {
-		snprintf(why, INFRA_ERRMSG_MAX, "%s", slot->s.state == MIG_SESSION_CONNECTING &&
-			 slot->s.error[0] == '\0' ? "connection timed out" : slot->s.error);
-		kept_close(slot);
-		return NULL;
-	}
-	slot->used_ms = now;
-	return slot;
+	if (mig_session_connect(s, conninfo, timeout_s, 0) == 0 &&
+	    session_wait(s, deadline) == MIG_PROGRESS_DONE)
+		return 0;
+	snprintf(why, INFRA_ERRMSG_MAX, "%s", s->state == MIG_SESSION_CONNECTING && s->error[0] == '\0'
+		 ? "connection timed out" : s->error);
+	return -1;
 }
 
 /* The DDL on connected session `s`. Returns 0, or -1 with why and
@@ -386,38 +344,35 @@ static int schema_ddl_on(struct mig_session *s, const char *schema, bool drop, i
 {
 	struct strbuf sql = STRBUF_INIT;
 	char *ident = PQescapeIdentifier(s->pg, schema, strlen(schema));
-	char *literal = PQescapeLiteral(s->pg, schema, strlen(schema));
+	char timeout[24];
+	const char *params[1] = { timeout };
 	int rc = -1;
 
 	*broken = false;
-	if (ident == NULL || literal == NULL) {
+	if (ident == NULL) {
 		snprintf(why, INFRA_ERRMSG_MAX, "cannot quote the schema name");
 		goto out;
 	}
-	/* The server gives up before we do. */
-	strbuf_addf(&sql, "SET statement_timeout = %d; SET lock_timeout = %d; ", timeout_s * 1000,
-		    timeout_s * 1000);
-	if (drop) {
-		strbuf_addf(&sql, "DROP SCHEMA IF EXISTS %s CASCADE", ident);
-		rc = session_run(s, sql.buf, deadline, timeout_s, why, broken);
+	/* The server gives up before we do. CREATE SCHEMA IF NOT EXISTS
+	 * needs CREATE on the database even when the schema exists: look
+	 * first (in the same round trip), so a schema made beforehand by
+	 * its owner is taken as it is. */
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s * 1000);
+	mig_session_queue(s, "SELECT set_config('statement_timeout', $1, false), "
+			  "set_config('lock_timeout', $1, false)", 1, params);
+	if (!drop)
+		mig_session_queue(s, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1, &schema);
+	if (session_run(s, NULL, deadline, timeout_s, why, broken) != 0)
 		goto out;
-	}
-	/* CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
-	 * the schema exists: look first, so a schema made beforehand by its
-	 * owner is taken as it is. */
-	strbuf_addf(&sql, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", literal);
-	if (session_run(s, sql.buf, deadline, timeout_s, why, broken) != 0)
-		goto out;
-	if (strcmp(PQgetvalue(mig_session_result(s, 0), 0, 0), "0") != 0) {
+	if (!drop && strcmp(PQgetvalue(mig_session_result(s, 1), 0, 0), "0") != 0) {
 		rc = 0;
 		goto out;
 	}
-	strbuf_reset(&sql);
-	strbuf_addf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", ident);
+	strbuf_addf(&sql, drop ? "DROP SCHEMA IF EXISTS %s CASCADE" : "CREATE SCHEMA IF NOT EXISTS %s",
+		    ident);
 	rc = session_run(s, sql.buf, deadline, timeout_s, why, broken);
 out:
 	PQfreemem(ident);
-	PQfreemem(literal);
 	strbuf_release(&sql);
 	return rc;
 }
@@ -429,22 +384,35 @@ static int schema_ddl(const char *conninfo, const char *schema, bool drop, int t
 {
 	int64_t deadline = time_mono_ms() + (int64_t)timeout_s * 1000;
 
+	if (kept == NULL)
+		kept = mig_pool_new(TENANT_SESSIONS, TENANT_SESSION_IDLE_MS);
+	mig_pool_prune(kept, false);
 	for (int attempt = 0; attempt < 2; attempt++) {
+		struct mig_session s;
 		bool reused, broken;
-		struct kept_session *k = session_for(conninfo, timeout_s, deadline, &reused, why);
+		int rc;
 
-		if (k == NULL)
+		mig_session_init(&s);
+		reused = mig_pool_take(kept, conninfo, &s);
+		if (!reused && session_connect(&s, conninfo, timeout_s, deadline, why) != 0) {
+			mig_session_release(&s);
 			return -1;
-		if (schema_ddl_on(&k->s, schema, drop, deadline, timeout_s, why, &broken) == 0) {
-			k->used_ms = time_mono_ms();
-			return 0;
 		}
-		kept_close(k);
+		rc = schema_ddl_on(&s, schema, drop, deadline, timeout_s, why, &broken);
+		if (rc == 0)
+			mig_pool_put(kept, conninfo, &s);
+		mig_session_release(&s);
 		/* A kept session the server has closed since: once more, anew. */
-		if (!reused || !broken)
-			return -1;
+		if (rc == 0 || !reused || !broken)
+			return rc;
 	}
 	return -1;
+}
+
+void tenant_sessions_release(void)
+{
+	mig_pool_free(kept);
+	kept = NULL;
 }
 
 /* Run the DDL for `schema` on database `database_id` as its registered

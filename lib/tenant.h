@@ -112,6 +112,10 @@ int tenant_list(struct db *db, const struct tenant_filter *f, json_object **out,
 int tenant_provision(struct db *db, const struct config *cfg, const char *id, bool retry_failed,
 		     char *why, struct infra_error *err);
 
+/* Close the sessions to tenant databases this process keeps between
+ * schema changes (a worker or runner that stops). */
+void tenant_sessions_release(void);
+
 /* POST /tenants/{ref}/migrate: provision tenant `ref` (within `scope`) if
  * it is failed, then start a migration of scope tenant to
  * `target_version` (NULL: the newest) executed_by `actor`, and make it
