@@ -57,6 +57,7 @@ const struct route http_routes[] = {
 	{ "GET", "/migrations/schedules", "migrations:read", handle_schedules_list, 0 },
 	{ "POST", "/migrations/schedules", "migrations:manage", handle_schedules_create, 0 },
 	{ "GET", "/migrations/schedules/{id}", "migrations:read", handle_schedules_get, 0 },
+	{ "PATCH", "/migrations/schedules/{id}", "migrations:manage", handle_schedules_update, 0 },
 	{ "DELETE", "/migrations/schedules/{id}", "migrations:manage", handle_schedules_delete, 0 },
 	{ "GET", "/migrations/{id}", "migrations:read", handle_migrations_get, 0 },
 	{ "GET", "/migrations/{id}/targets", "migrations:read", handle_migrations_targets, 0 },

@@ -68,6 +68,7 @@ int handle_tenants_migrate(struct request *r);
 int handle_schedules_create(struct request *r);
 int handle_schedules_list(struct request *r);
 int handle_schedules_get(struct request *r);
+int handle_schedules_update(struct request *r);
 int handle_schedules_delete(struct request *r);
 
 #endif

@@ -1,5 +1,6 @@
 /* schedules.c — /migrations/schedules: one-off (run_at) and recurring
- * (cron, UTC) migration executions: create, list, read, delete. Thin:
+ * (cron, UTC) migration executions: create, list, read, pause or resume,
+ * delete. Thin:
  * lib/schedule.h validates and stores; the job runners fire them. A
  * tenant-bound token sees and makes only its own tenant's schedules. */
 #include <stdio.h>
@@ -91,6 +92,51 @@ int handle_schedules_get(struct request *r)
 
 	if (schedule_get(&r->app->db, request_path_param(r, "id"), scope_of(r), &schedule, &err) != 0)
 		return respond_infra_error(r, &err);
+	return respond_json(r, 200, schedule);
+}
+
+/* PATCH /migrations/schedules/{id}: {"enabled": false} pauses it,
+ * {"enabled": true} resumes it (without replaying what it missed). */
+int handle_schedules_update(struct request *r)
+{
+	const char *id = request_path_param(r, "id");
+	json_object *body, *enabled = NULL, *problems = NULL, *schedule, *details;
+	struct infra_error err;
+
+	if (request_json_body_or_respond(r, &body) != 0)
+		return -1;
+	json_object_object_foreach(body, key, value) {
+		if (strcmp(key, "enabled") == 0 && json_object_is_type(value, json_type_boolean)) {
+			enabled = value;
+			continue;
+		}
+		if (problems == NULL)
+			problems = json_object_new_object();
+		json_object_object_add(problems, key, json_object_new_string(
+			strcmp(key, "enabled") == 0 ? "must be true or false"
+			: "unknown field (only enabled can be changed; delete and create to change the rest)"));
+	}
+	if (enabled == NULL && problems == NULL) {
+		problems = json_object_new_object();
+		json_object_object_add(problems, "enabled", json_object_new_string("required: true or false"));
+	}
+	if (problems != NULL) {
+		json_object_put(body);
+		return respond_invalid_fields(r, problems);
+	}
+	details = json_object_new_object();
+	json_object_object_add(details, "enabled", json_object_get(enabled));
+	if (schedule_set_enabled(&r->app->db, id, scope_of(r), json_object_get_boolean(enabled),
+				 time_wall_s(), &schedule, &err) != 0) {
+		json_object_put(body);
+		json_object_object_add(details, "reason", json_object_new_string(err.message));
+		http_audit(r, "schedule.update", "schedule", id, "failure", details);
+		return respond_infra_error(r, &err);
+	}
+	json_object_put(body);
+	json_object_object_add(details, "next_run_at",
+			       json_object_get(json_object_object_get(schedule, "next_run_at")));
+	http_audit(r, "schedule.update", "schedule", id, "success", details);
 	return respond_json(r, 200, schedule);
 }
 

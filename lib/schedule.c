@@ -311,6 +311,65 @@ int schedule_list(struct db *db, const char *scope, int limit, const char *curso
 	return 0;
 }
 
+/* The next_run_at (epoch seconds, as text in `next`; "" to keep it) of a
+ * schedule being resumed at `now`: its cron expression's first time after
+ * now; a one-off's own, unless it has fired. 0, or -1 with `err`. */
+static int resumed_next(const PGresult *res, int64_t now, char next[24], struct infra_error *err)
+{
+	char why[CRON_WHY_MAX];
+	struct cron c;
+	int64_t t;
+
+	next[0] = '\0';
+	if (PQgetisnull(res, 0, 0)) {
+		if (PQgetvalue(res, 0, 1)[0] == 't')
+			return infra_fail_field(err, "enabled", "this one-off schedule has fired; "
+						"create another to run it again");
+		return 0;
+	}
+	if (cron_parse(&c, PQgetvalue(res, 0, 0), why) != 0 || (t = cron_next(&c, now)) < 0)
+		return infra_fail_field(err, "enabled", "its cron expression never fires again");
+	snprintf(next, 24, "%" PRId64, t);
+	return 0;
+}
+
+int schedule_set_enabled(struct db *db, const char *id, const char *scope, bool enabled,
+			 int64_t now, json_object **out, struct infra_error *err)
+{
+	const char *params[3] = { id, scope, NULL };
+	char next[24] = "";
+	PGresult *res;
+
+	*out = NULL;
+	if (!uuid_is_valid(id))
+		return infra_fail(err, INFRA_ENOTFOUND, "no such schedule");
+	if (db_begin(db, err) != 0)
+		return -1;
+	res = db_exec(db, err, "SELECT cron, next_run_at IS NULL FROM schedules WHERE id = $1::uuid "
+		      "AND ($2::text IS NULL OR tenant = $2) FOR UPDATE", 2, params);
+	if (res != NULL && PQntuples(res) == 0) {
+		PQclear(res);
+		res = NULL;
+		infra_fail(err, INFRA_ENOTFOUND, "no such schedule");
+	}
+	if (res == NULL || (enabled && resumed_next(res, now, next, err) != 0)) {
+		PQclear(res);
+		db_rollback(db);
+		return -1;
+	}
+	PQclear(res);
+	params[1] = enabled ? "true" : "false";
+	params[2] = next[0] ? next : NULL;
+	if (db_exec_command(db, err, "UPDATE schedules SET enabled = $2::boolean, "
+			    "next_run_at = coalesce(to_timestamp($3::bigint), next_run_at) "
+			    "WHERE id = $1::uuid", 3, params) != 0 ||
+	    db_commit(db, err) != 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return schedule_get(db, id, scope, out, err);
+}
+
 int schedule_delete(struct db *db, const char *id, const char *scope, struct infra_error *err)
 {
 	const char *params[2] = { id, scope };

@@ -17,6 +17,9 @@
  * execution tries again a minute later, and one that failed otherwise is
  * disabled.
  *
+ * A schedule can be paused and resumed (enabled); resumed, it does not
+ * replay what it missed.
+ *
  * Tenant scope: a schedule created by a tenant-bound caller belongs to its
  * tenant (only it sees the schedule; the execution resolves within it). */
 #ifndef INFRA_SCHEDULE_H
@@ -85,6 +88,16 @@ int schedule_get(struct db *db, const char *id, const char *scope, json_object *
  * next_cursor}. 0, or -1: INFRA_EINVAL (field cursor). */
 int schedule_list(struct db *db, const char *scope, int limit, const char *cursor,
 		  json_object **out, struct infra_error *err);
+
+/* Pause (`enabled` false) or resume schedule `id` within `scope` at time
+ * `now`. Resumed, a cron schedule next fires at its first time after now
+ * (occurrences missed while it was paused are not fired); a one-off keeps
+ * its time, so one already due fires at the runners' next look. Returns 0
+ * with the schedule in *out, or -1: INFRA_ENOTFOUND, INFRA_EINVAL (field
+ * enabled: a one-off that has fired, or a cron expression that never
+ * fires again). */
+int schedule_set_enabled(struct db *db, const char *id, const char *scope, bool enabled,
+			 int64_t now, json_object **out, struct infra_error *err);
 
 /* Delete schedule `id` within `scope` (an occurrence already being fired
  * may still start its execution). 0, or -1: INFRA_ENOTFOUND. */

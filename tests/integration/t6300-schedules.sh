@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t6300-schedules.sh — /migrations/schedules: the body's field table (a bad
 # cron expression names which of its fields is wrong); a run_at schedule
-# fires once; occurrences missed while nothing ran fire once; an occurrence
+# fires once; occurrences missed while nothing ran fire once; a paused
+# schedule does not fire and, resumed, does not replay; an occurrence
 # blocked by a running execution is recorded and tried again; a cron
 # schedule ("* * * * *") fires each minute in that minute, once, with a
 # second infrad running against the same control database; tenant-bound
@@ -81,6 +82,32 @@ as "$TEN" GET "/migrations/schedules/$missed"
 expect_json '.next_run_at > (now | todate)' true "its next run is in the future"
 sleep 2
 check "it fired once, not once per missed occurrence" test "$(schedule_executions "$b")" = 1
+
+# ---------------------------------------------------- pause and resume
+as "$TEN" PATCH "/migrations/schedules/$missed" '{"enabled": false}'
+expect_status 200 "PATCH {enabled: false} pauses it"
+expect_json .enabled false
+psql_control -c "UPDATE infra.schedules SET next_run_at = now() - interval '1 minute' WHERE id = '$missed'"
+sleep 3
+check "a paused schedule does not fire, even when due" test "$(schedule_executions "$b")" = 1
+as "$TEN" PATCH "/migrations/schedules/$missed" '{"enabled": true}'
+expect_status 200 "PATCH {enabled: true} resumes it"
+expect_json '[.enabled, .next_run_at > (now | todate)] | join(" ")' "true true" \
+	"resumed, its next run is ahead (what it missed is not replayed)"
+sleep 2
+check "… and it did not fire for the occurrence it missed" test "$(schedule_executions "$b")" = 1
+as "$TEN" PATCH "/migrations/schedules/$missed" '{"enabled": "no", "cron": "* * * * *"}'
+expect_error 422 VAL_001 "PATCH with a non-boolean enabled and another field"
+expect_json '.details.fields | keys | join(",")' "cron,enabled" "both are named"
+as "$TEN" PATCH "/migrations/schedules/$once" '{"enabled": true}'
+expect_error 422 VAL_001 "a one-off that has fired cannot be resumed"
+expect_json '.details.fields.enabled | test("fired")' true "it says why"
+as "$MIG_READ" PATCH "/migrations/schedules/$missed" '{"enabled": false}'
+expect_error 403 AUTH_002 "migrations:read cannot pause a schedule"
+as "$TEN" PATCH /migrations/schedules/00000000-0000-4000-8000-000000000000 '{"enabled": false}'
+expect_error 404 RES_001 "PATCH of an unknown schedule"
+check "pausing and resuming are audited" test "$(psql_control -c "SELECT count(*) FROM infra.audit_log
+	WHERE action = 'schedule.update' AND resource_id = '$missed' AND outcome = 'success'")" = 2
 as "$TEN" DELETE "/migrations/schedules/$missed"
 expect_status 204 "DELETE /migrations/schedules/{id}"
 as "$TEN" GET "/migrations/schedules/$missed"
