@@ -4,7 +4,7 @@
  * circuit breakers asked); the commands a request runs within itself
  * (dry-run plan, validate, history, repair, baseline); and the job
  * runners' task that claims targets of executions under leases and runs
- * them (exec_task.c). */
+ * them (exec_task.c, exec_record.c). */
 #ifndef INFRA_EXEC_RUN_H
 #define INFRA_EXEC_RUN_H
 

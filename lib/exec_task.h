@@ -1,0 +1,103 @@
+/* exec_task.h — what the runners' migration task (exec_task.c) and its
+ * recording (exec_record.c) share: one engine run over claimed targets
+ * and how its progress reaches the control database. Private to those two
+ * files; the task's interface is in exec_run.h. */
+#ifndef INFRA_EXEC_TASK_H
+#define INFRA_EXEC_TASK_H
+
+#include "exec_run.h"
+
+#define EXEC_RETRY_MIN_MS 100		/* outcome writes: first backoff, doubling… */
+#define EXEC_RETRY_MAX_MS 5000		/* …up to this */
+#define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
+#define EXEC_FLUSH_MS 200		/* longest an outcome or mark waits to be written */
+
+/* One claimed target and what this runner knows of it. */
+struct held {
+	const char *execution_id;	/* in the claim's result */
+	const char *ordinal;
+	bool undo;
+	bool earlier;			/* an earlier claim recorded version_before */
+	const char *resumed_from;	/* where earlier claims left it: current_version
+					 * if one was recorded, else version_before */
+	bool before_written;		/* this run recorded version_before */
+	bool running;
+};
+
+/* An outcome waiting to be written with others (flush). */
+struct pending {
+	const struct held *h;
+	const char *label;
+	const char *status;		/* static */
+	int attempts;
+	char *applied;			/* a JSON array's text */
+	char *before, *after, *error;	/* NULL for none */
+	bool written;			/* flush: it was still ours */
+};
+
+/* One engine run: targets of one kind, database type and target version,
+ * of one execution or of several (a burst of one-target executions, as new
+ * tenants make, runs in parallel rather than one after the other). */
+struct run {
+	struct runner_ctx *ctx;
+	const PGresult *group;		/* a row of it (group_row) names the run's group */
+	int group_row;
+	size_t cap;			/* targets the run may hold in all (its arrays' size) */
+	PGresult **fed;			/* claims that fed the running engine, freed at the end */
+	size_t nfed;
+	int64_t fed_empty_ms;		/* when a feed last found nothing */
+	struct held *held_store;	/* per target held, run or not (room for cap) */
+	size_t nheld;
+	struct mig_target *targets;	/* per engine index */
+	struct infra_error set_err;	/* why `set` is NULL */
+	const struct mig_set *set;
+	struct exec_fleet fleet;
+	struct held **held;		/* per engine index */
+	struct mig_outcome *outcomes;	/* per engine index, filled by the engine */
+	size_t *fleet_index;		/* engine index → fleet index */
+	size_t n;
+	const char **executions;	/* the executions of the run's targets */
+	bool *cancel;			/* per execution: its cancel_requested */
+	size_t nexec;
+	/* A cancel stops the whole engine run: the cancelled execution's
+	 * targets end cancelled, the others' are released and run again
+	 * (resuming where they stopped) by the next claim. */
+	bool any_cancel;
+	bool *marked;			/* per execution: to be marked started, or marked */
+	const char **mark_label;	/* per execution: its first target, while not marked yet */
+	size_t nmarks;			/* executions to mark started at the next flush */
+	int64_t cancel_checked_ms;
+	struct pending *pending;	/* outcomes not written yet (room for every target) */
+	size_t npending;
+	int64_t pending_since_ms;	/* when the oldest outcome or mark came */
+};
+
+/* The index of execution `id` among the run's (it must be one of them). */
+size_t run_execution(const struct run *r, const char *id);
+
+/* The label of a target of execution `id` still running, or NULL. */
+const char *run_still_running(const struct run *r, const char *id);
+
+/* Execution `id` has a target starting (or recorded as not run), `label`:
+ * mark it started with the next flush, once. */
+void run_mark(struct run *r, const char *id, const char *label);
+
+/* Record what happened to target `h` (its outcome `o`) with `status`
+ * (NULL: from the outcome): buffered for the next flush, or, for a target
+ * given back (this runner stops, or another execution of the run was
+ * cancelled), written at once. */
+void run_record(struct run *r, const struct held *h, const struct mig_outcome *o,
+		const char *label, const char *status);
+
+/* Write every buffered mark and outcome in one transaction, retried
+ * through an outage of the control database. */
+void run_flush(struct run *r);
+
+/* run_flush when MIGRATION_BATCH_SIZE outcomes wait or the oldest has
+ * waited EXEC_FLUSH_MS. */
+void run_maybe_flush(struct run *r);
+
+/* A warning log line with the execution (NULL: none) and the error. */
+void exec_log_warn(const char *msg, const char *subject, const struct infra_error *err);
+
+#endif
