@@ -133,29 +133,33 @@ static void on_started(void *arg, size_t i, int attempt)
 	run_mark(r, r->held[i]->execution_id, r->fleet.items[r->fleet_index[i]].label);
 }
 
-/* After a target's first migration, make sure its version before is on
- * record: should this runner die, the next one knows where it started. */
-static void on_step(void *arg, size_t i, const struct mig_step *step)
+/* Before a target's first migration commits, make sure where it started
+ * is on record: should this runner die after that commit, the next one
+ * knows which migrations were this execution's (they are recovered into
+ * the target's record). An earlier claim's record stands. */
+static void on_changes_starting(void *arg, size_t i, const char *version_before)
 {
 	struct run *r = arg;
 	struct held *h = r->held[i];
+	const char *params[4] = { h->execution_id, h->ordinal, version_before, r->ctx->owner };
+	struct infra_error err;
 
+	if (h->earlier || h->before_written)
+		return;
+	if (db_exec_command(&r->ctx->db, &err,
+			    "UPDATE execution_targets SET version_before = $3, before_known = true "
+			    "WHERE execution_id = $1::uuid AND ordinal = $2::int AND lease_owner = $4 "
+			    "AND NOT before_known", 4, params) == 0)
+		h->before_written = true;
+	else
+		exec_log_warn("cannot record a target's version before", h->execution_id, &err);
+}
+
+static void on_step(void *arg, size_t i, const struct mig_step *step)
+{
+	(void)i;
 	(void)step;
-	if (!h->earlier && !h->before_written) {
-		const char *params[4] = {
-			h->execution_id, h->ordinal, r->outcomes[i].version_before, r->ctx->owner,
-		};
-		struct infra_error err;
-
-		if (db_exec_command(&r->ctx->db, &err,
-				    "UPDATE execution_targets SET version_before = $3, before_known = true "
-				    "WHERE execution_id = $1::uuid AND ordinal = $2::int AND lease_owner = $4 "
-				    "AND NOT before_known", 4, params) == 0)
-			h->before_written = true;
-		else
-			exec_log_warn("cannot record a target's version before", h->execution_id, &err);
-	}
-	renew_leases(r->ctx, false);
+	renew_leases(((struct run *)arg)->ctx, false);
 }
 
 static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
@@ -390,7 +394,8 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 			? NULL : PQgetvalue(res, rows[0], CL_TARGET_VERSION);
 		opts.pool = sessions;
 		opts.cb = (struct mig_callbacks){
-			.arg = &r, .target_started = on_started, .step_done = on_step,
+			.arg = &r, .target_started = on_started,
+			.changes_starting = on_changes_starting, .step_done = on_step,
 			.target_finished = on_finished, .cancelled = on_poll,
 			.poll_ms = EXEC_FLUSH_MS, .feed = on_feed, .capacity = r.cap,
 		};

@@ -121,6 +121,11 @@ json_object *mig_outcome_to_json(const struct mig_outcome *o, const char *label,
 struct mig_callbacks {
 	void *arg;
 	void (*target_started)(void *arg, size_t i, int attempt);
+	/* migrate / undo: the target has migrations to run and none has run
+	 * in this attempt yet; `version_before` (NULL: none) is where it
+	 * starts. Called before the first one commits, so a caller that
+	 * records it never loses where a target started. */
+	void (*changes_starting)(void *arg, size_t i, const char *version_before);
 	void (*step_done)(void *arg, size_t i, const struct mig_step *step);
 	void (*target_finished)(void *arg, size_t i, const struct mig_outcome *o);
 	/* Polled between migrations, and at least every poll_ms while

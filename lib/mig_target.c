@@ -663,6 +663,15 @@ static enum mig_task_result do_baseline(struct mig_task *t)
 	return write_baseline(t, false);
 }
 
+/* Tell the caller where a target that is about to change starts. */
+static void changes_starting(struct mig_task *t)
+{
+	const struct mig_callbacks *cb = &opts_of(t)->cb;
+
+	if (t->ntodo > 0 && cb->changes_starting != NULL)
+		cb->changes_starting(cb->arg, t->index, t->out->version_before);
+}
+
 static enum mig_task_result plan_ready(struct mig_task *t)
 {
 	const struct mig_options *o = opts_of(t);
@@ -708,6 +717,7 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 		t->todo = t->plan.pending;
 		t->ntodo = t->plan.npending;
 		t->itodo = 0;
+		changes_starting(t);
 		return apply_next(t);
 	case MIG_CMD_REPAIR:
 		return do_repair(t);
@@ -722,6 +732,7 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 		t->todo_owned = true;
 		free(t->out->version_after);
 		t->out->version_after = current_after_undo(t);
+		changes_starting(t);
 		return apply_next(t);
 	}
 	return TASK_FAILED;

@@ -3,7 +3,8 @@
 # between engine runs (lib/mig_pool.h): a second execution on the same
 # database runs on the backend the first one left idle instead of opening
 # another; a kept backend the server ended meanwhile is noticed before use
-# and replaced, its target neither failed nor retried; and a new
+# and replaced, its target neither failed nor retried; where a target
+# started is recorded before its first migration commits; and a new
 # execution's targets are announced on infra_exec_work when it commits, the
 # channel idle runners sleep on. infrad runs with one runner here.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,7 @@
 migrations_schema_or_skip
 
 check "infrad restarts with one runner" restart_infrad INFRA_RUNNERS=1 INFRA_MIGRATION_BATCH_SIZE=2
-trap 'restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+trap 'release_lock 2>/dev/null; restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
 
 new_db ms_pool
 s1=$(register ms_pool s1 tenant)
@@ -53,6 +54,24 @@ check "… at its first attempt (the dead session was noticed before use)" test 
 check "… on a new backend" bash -c "[ -n \"\$(psql '$INFRA_TARGET_PGURL' -XAtc \"SELECT 1 FROM pg_stat_activity
 	WHERE datname = 'ms_pool' AND application_name = 'infra-migrate'\")\" ] && [ \"\$(psql '$INFRA_TARGET_PGURL' -XAtc \
 	\"SELECT count(*) FROM pg_stat_activity WHERE pid = ${first%% *}\")\" = 0 ]"
+
+# --------------------------------------------- where a target started
+# is on record before its first migration commits (a runner dying right
+# after that commit leaves nothing of this execution unaccounted for).
+s4=$(register ms_pool s4 tenant)
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s4\",\"target_version\":\"5\"}"
+check "s4 is at version 5" wait_status 60 "$EXEC" completed
+hold_lock ms_pool "LOCK TABLE s4.users IN ACCESS EXCLUSIVE MODE;"
+check "a session holds s4.users" wait_for 10 lock_granted ms_pool
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s4\"}"
+held=$EXEC
+check "the runner waits in V6 (it references users)" wait_for 30 waiting_on_lock ms_pool
+check "nothing of this execution has committed" test "$(versions ms_pool s4)" = 1,2,3,4,5
+check "… and where the target started is on record already" test "$(psql_control -c "SELECT
+	before_known || ' ' || coalesce(version_before, '-') FROM infra.execution_targets
+	WHERE execution_id = '$held'")" = "true 5"
+release_lock
+check "then it completes" wait_status 60 "$held" completed
 
 # ---------------------------------------------- new work is announced
 # A session listening on the control database hears of the next
