@@ -169,11 +169,6 @@ static json_object *cursor_encode(const char *id)
 	return v;
 }
 
-static json_object *column(PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : json_object_new_string(PQgetvalue(res, row, col));
-}
-
 int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
 		struct infra_error *err)
 {
@@ -221,7 +216,7 @@ int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
 		const char *d = PQgetvalue(res, i, 9);
 
 		for (int c = 0; c < 9; c++)
-			json_object_object_add(item, names[c], column(res, i, c));
+			json_object_object_add(item, names[c], db_json_text(res, i, c));
 		json_object_object_add(item, "details", json_strict_parse(d, strlen(d)));
 		json_object_array_add(items, item);
 	}

@@ -8,6 +8,7 @@
 #ifndef INFRA_DB_H
 #define INFRA_DB_H
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,6 +102,22 @@ void db_array_pushf(struct db_array *a, const char *fmt, ...) __attribute__((for
 const char *db_array_text(struct db_array *a);
 
 void db_array_release(struct db_array *a);
+
+/* --- a result's columns as json-c values (db_columns.c); SQL NULL
+ * gives NULL (JSON null) in each --- */
+
+/* The text as a JSON string. */
+json_object *db_json_text(const PGresult *res, int row, int col);
+
+/* 't' / 'f' as a JSON boolean. */
+json_object *db_json_bool(const PGresult *res, int row, int col);
+
+/* A number in PostgreSQL's text form, written as it is rather than
+ * re-printed from a double. */
+json_object *db_json_number(const PGresult *res, int row, int col);
+
+/* A json/jsonb column parsed (strictly); NULL also when it does not parse. */
+json_object *db_json_parsed(const PGresult *res, int row, int col);
 
 /* SELECT 1 with the connect timeout; 0 when the database answers. */
 int db_ping(struct db *db, struct infra_error *err);

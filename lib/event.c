@@ -526,34 +526,22 @@ static enum event_outcome on_health_changed(const struct event_env *env, const s
 	" END, o.last_error, o.result::text, o.execution_id, " EXEC_SQL_ISO("o.created_at") ", " \
 	EXEC_SQL_ISO("o.published_at")
 
-static json_object *text_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : json_object_new_string(PQgetvalue(res, row, col));
-}
-
-static json_object *jsonb_or_null(const PGresult *res, int row, int col)
-{
-	const char *s = PQgetvalue(res, row, col);
-
-	return PQgetisnull(res, row, col) ? NULL : json_strict_parse(s, strlen(s));
-}
-
 static json_object *event_json_from_row(const PGresult *res, int row)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_int64(strtoll(PQgetvalue(res, row, 0), NULL, 10)));
-	json_object_object_add(o, "type", text_or_null(res, row, 1));
-	json_object_object_add(o, "resource_id", text_or_null(res, row, 2));
-	json_object_object_add(o, "payload", jsonb_or_null(res, row, 3));
-	json_object_object_add(o, "status", text_or_null(res, row, 4));
+	json_object_object_add(o, "type", db_json_text(res, row, 1));
+	json_object_object_add(o, "resource_id", db_json_text(res, row, 2));
+	json_object_object_add(o, "payload", db_json_parsed(res, row, 3));
+	json_object_object_add(o, "status", db_json_text(res, row, 4));
 	json_object_object_add(o, "attempts", json_object_new_int(atoi(PQgetvalue(res, row, 5))));
-	json_object_object_add(o, "next_attempt_at", text_or_null(res, row, 6));
-	json_object_object_add(o, "last_error", text_or_null(res, row, 7));
-	json_object_object_add(o, "result", jsonb_or_null(res, row, 8));
-	json_object_object_add(o, "execution_id", text_or_null(res, row, 9));
-	json_object_object_add(o, "created_at", text_or_null(res, row, 10));
-	json_object_object_add(o, "processed_at", text_or_null(res, row, 11));
+	json_object_object_add(o, "next_attempt_at", db_json_text(res, row, 6));
+	json_object_object_add(o, "last_error", db_json_text(res, row, 7));
+	json_object_object_add(o, "result", db_json_parsed(res, row, 8));
+	json_object_object_add(o, "execution_id", db_json_text(res, row, 9));
+	json_object_object_add(o, "created_at", db_json_text(res, row, 10));
+	json_object_object_add(o, "processed_at", db_json_text(res, row, 11));
 	return o;
 }
 

@@ -42,11 +42,6 @@ const char exec_target_columns_sql[] =
 
 /* --- rendering --- */
 
-static json_object *column_string(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : json_object_new_string(PQgetvalue(res, row, col));
-}
-
 static int column_int(const PGresult *res, int row, int col)
 {
 	return atoi(PQgetvalue(res, row, col));
@@ -60,8 +55,7 @@ static bool column_bool(const PGresult *res, int row, int col)
 /* A jsonb column (ours, so well-formed); `fallback` ("{}" / "[]") if not. */
 static json_object *column_json(const PGresult *res, int row, int col, const char *fallback)
 {
-	json_object *o = PQgetisnull(res, row, col) ? NULL
-		: json_tokener_parse(PQgetvalue(res, row, col));
+	json_object *o = db_json_parsed(res, row, col);
 
 	return o ? o : json_tokener_parse(fallback);
 }
@@ -83,7 +77,7 @@ static json_object *progress_json(const PGresult *res, int row, int64_t now)
 	json_object_object_add(o, "completed_targets", json_object_new_int(p.completed));
 	json_object_object_add(o, "failed_targets", json_object_new_int(p.failed));
 	json_object_object_add(o, "skipped_targets", json_object_new_int(p.skipped));
-	json_object_object_add(o, "current_target", column_string(res, row, EXEC_C_CURRENT));
+	json_object_object_add(o, "current_target", db_json_text(res, row, EXEC_C_CURRENT));
 	json_object_object_add(o, "percent", json_object_new_double_s(p.percent, pct));
 	json_object_object_add(o, "estimated_completion",
 			       p.estimated_completion > 0 && !finished
@@ -95,22 +89,22 @@ json_object *exec_json_from_row(const PGresult *res, int row, int64_t now)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", column_string(res, row, EXEC_C_ID));
-	json_object_object_add(o, "kind", column_string(res, row, EXEC_C_KIND));
-	json_object_object_add(o, "source", column_string(res, row, EXEC_C_SOURCE));
-	json_object_object_add(o, "scope", column_string(res, row, EXEC_C_SCOPE));
+	json_object_object_add(o, "id", db_json_text(res, row, EXEC_C_ID));
+	json_object_object_add(o, "kind", db_json_text(res, row, EXEC_C_KIND));
+	json_object_object_add(o, "source", db_json_text(res, row, EXEC_C_SOURCE));
+	json_object_object_add(o, "scope", db_json_text(res, row, EXEC_C_SCOPE));
 	json_object_object_add(o, "filters", column_json(res, row, EXEC_C_FILTERS, "{}"));
-	json_object_object_add(o, "target_version", column_string(res, row, EXEC_C_TARGET_VERSION));
+	json_object_object_add(o, "target_version", db_json_text(res, row, EXEC_C_TARGET_VERSION));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(column_bool(res, row, EXEC_C_DRY_RUN)));
-	json_object_object_add(o, "status", column_string(res, row, EXEC_C_STATUS));
+	json_object_object_add(o, "status", db_json_text(res, row, EXEC_C_STATUS));
 	json_object_object_add(o, "progress", progress_json(res, row, now));
-	json_object_object_add(o, "executed_by", column_string(res, row, EXEC_C_EXECUTED_BY));
-	json_object_object_add(o, "created_at", column_string(res, row, EXEC_C_CREATED_AT));
-	json_object_object_add(o, "started_at", column_string(res, row, EXEC_C_STARTED_AT));
-	json_object_object_add(o, "completed_at", column_string(res, row, EXEC_C_COMPLETED_AT));
-	json_object_object_add(o, "error_message", column_string(res, row, EXEC_C_ERROR));
-	json_object_object_add(o, "rollback_of", column_string(res, row, EXEC_C_ROLLBACK_OF));
-	json_object_object_add(o, "batch_id", column_string(res, row, EXEC_C_BATCH_ID));
+	json_object_object_add(o, "executed_by", db_json_text(res, row, EXEC_C_EXECUTED_BY));
+	json_object_object_add(o, "created_at", db_json_text(res, row, EXEC_C_CREATED_AT));
+	json_object_object_add(o, "started_at", db_json_text(res, row, EXEC_C_STARTED_AT));
+	json_object_object_add(o, "completed_at", db_json_text(res, row, EXEC_C_COMPLETED_AT));
+	json_object_object_add(o, "error_message", db_json_text(res, row, EXEC_C_ERROR));
+	json_object_object_add(o, "rollback_of", db_json_text(res, row, EXEC_C_ROLLBACK_OF));
+	json_object_object_add(o, "batch_id", db_json_text(res, row, EXEC_C_BATCH_ID));
 	json_object_object_add(o, "cancel_requested",
 			       json_object_new_boolean(column_bool(res, row, EXEC_C_CANCEL)));
 	json_object_object_add(o, "last_event_id",
@@ -122,18 +116,18 @@ json_object *exec_target_json_from_row(const PGresult *res, int row, int col0)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "database_id", column_string(res, row, col0));
-	json_object_object_add(o, "database", column_string(res, row, col0 + 1));
-	json_object_object_add(o, "schema", column_string(res, row, col0 + 2));
-	json_object_object_add(o, "database_type", column_string(res, row, col0 + 3));
-	json_object_object_add(o, "status", column_string(res, row, col0 + 4));
+	json_object_object_add(o, "database_id", db_json_text(res, row, col0));
+	json_object_object_add(o, "database", db_json_text(res, row, col0 + 1));
+	json_object_object_add(o, "schema", db_json_text(res, row, col0 + 2));
+	json_object_object_add(o, "database_type", db_json_text(res, row, col0 + 3));
+	json_object_object_add(o, "status", db_json_text(res, row, col0 + 4));
 	json_object_object_add(o, "attempts", json_object_new_int(column_int(res, row, col0 + 5)));
 	json_object_object_add(o, "applied", column_json(res, row, col0 + 6, "[]"));
-	json_object_object_add(o, "version_before", column_string(res, row, col0 + 7));
-	json_object_object_add(o, "current_version", column_string(res, row, col0 + 8));
-	json_object_object_add(o, "error", column_string(res, row, col0 + 9));
-	json_object_object_add(o, "started_at", column_string(res, row, col0 + 10));
-	json_object_object_add(o, "completed_at", column_string(res, row, col0 + 11));
+	json_object_object_add(o, "version_before", db_json_text(res, row, col0 + 7));
+	json_object_object_add(o, "current_version", db_json_text(res, row, col0 + 8));
+	json_object_object_add(o, "error", db_json_text(res, row, col0 + 9));
+	json_object_object_add(o, "started_at", db_json_text(res, row, col0 + 10));
+	json_object_object_add(o, "completed_at", db_json_text(res, row, col0 + 11));
 	return o;
 }
 

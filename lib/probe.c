@@ -32,29 +32,6 @@ static int cache_ttl(const struct config *cfg)
 	return 2 * cfg->probe_interval_s + cfg->probe_timeout_s + 5;
 }
 
-/* A number from a text column (PostgreSQL's shortest exact form), written
- * as it is rather than re-printed from a double. */
-static json_object *number_or_null(const PGresult *res, int row, int col)
-{
-	const char *v;
-
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	v = PQgetvalue(res, row, col);
-	return json_object_new_double_s(strtod(v, NULL), v);
-}
-
-static json_object *string_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : json_object_new_string(PQgetvalue(res, row, col));
-}
-
-static json_object *bool_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL
-		: json_object_new_boolean(PQgetvalue(res, row, col)[0] == 't');
-}
-
 /* Build the health answer of `id` from the tables. */
 static int health_build(struct db *db, const char *id, const char *scope, json_object **out,
 			struct infra_error *err)
@@ -80,16 +57,16 @@ static int health_build(struct db *db, const char *id, const char *scope, json_o
 	doc = json_object_new_object();
 	current = json_object_new_object();
 	json_object_object_add(doc, "database_id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	json_object_object_add(doc, "tenant", string_or_null(res, 0, 1));
-	json_object_object_add(current, "is_healthy", bool_or_null(res, 0, 5));
-	json_object_object_add(current, "response_time_ms", number_or_null(res, 0, 6));
-	json_object_object_add(current, "checked_at", string_or_null(res, 0, 4));
-	json_object_object_add(current, "error", string_or_null(res, 0, 7));
-	json_object_object_add(current, "server_version", string_or_null(res, 0, 8));
+	json_object_object_add(doc, "tenant", db_json_text(res, 0, 1));
+	json_object_object_add(current, "is_healthy", db_json_bool(res, 0, 5));
+	json_object_object_add(current, "response_time_ms", db_json_number(res, 0, 6));
+	json_object_object_add(current, "checked_at", db_json_text(res, 0, 4));
+	json_object_object_add(current, "error", db_json_text(res, 0, 7));
+	json_object_object_add(current, "server_version", db_json_text(res, 0, 8));
 	json_object_object_add(current, "circuit", json_object_new_string(PQgetvalue(res, 0, 2)));
 	json_object_object_add(current, "consecutive_failures",
 			       json_object_new_int(atoi(PQgetvalue(res, 0, 3))));
-	json_object_object_add(current, "next_probe_at", string_or_null(res, 0, 9));
+	json_object_object_add(current, "next_probe_at", db_json_text(res, 0, 9));
 	json_object_object_add(doc, "current", current);
 	PQclear(res);
 
@@ -106,12 +83,12 @@ static int health_build(struct db *db, const char *id, const char *scope, json_o
 	for (int i = 0; i < n; i++) {
 		json_object *p = json_object_new_object();
 
-		json_object_object_add(p, "checked_at", string_or_null(res, i, 0));
-		json_object_object_add(p, "is_healthy", bool_or_null(res, i, 1));
-		json_object_object_add(p, "response_time_ms", number_or_null(res, i, 2));
-		json_object_object_add(p, "error", string_or_null(res, i, 3));
-		json_object_object_add(p, "server_version", string_or_null(res, i, 4));
-		json_object_object_add(p, "circuit", string_or_null(res, i, 5));
+		json_object_object_add(p, "checked_at", db_json_text(res, i, 0));
+		json_object_object_add(p, "is_healthy", db_json_bool(res, i, 1));
+		json_object_object_add(p, "response_time_ms", db_json_number(res, i, 2));
+		json_object_object_add(p, "error", db_json_text(res, i, 3));
+		json_object_object_add(p, "server_version", db_json_text(res, i, 4));
+		json_object_object_add(p, "circuit", db_json_text(res, i, 5));
 		json_object_array_add(history, p);
 	}
 	PQclear(res);

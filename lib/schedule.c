@@ -190,35 +190,30 @@ enum {
 	SL_LAST_EXEC, SL_LAST_ERROR, SL_RUNS, SL_CREATED_AT, SL_CREATED_BY, SL_CREATED_US,
 };
 
-static json_object *text_column(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : json_object_new_string(PQgetvalue(res, row, col));
-}
-
 static json_object *schedule_json_from_row(const PGresult *res, int row)
 {
 	const char *text = PQgetvalue(res, row, SL_REQUEST);
 	json_object *o = json_object_new_object(), *request = json_strict_parse_object(text, strlen(text));
 	json_object *v;
 
-	json_object_object_add(o, "id", text_column(res, row, SL_ID));
-	json_object_object_add(o, "name", text_column(res, row, SL_NAME));
+	json_object_object_add(o, "id", db_json_text(res, row, SL_ID));
+	json_object_object_add(o, "name", db_json_text(res, row, SL_NAME));
 	/* the execute fields, flat, as the body gave them */
 	for (size_t i = 0; i < sizeof(exec_fields) / sizeof(exec_fields[0]); i++)
 		json_object_object_add(o, exec_fields[i], request && json_object_object_get_ex(
 					       request, exec_fields[i], &v) ? json_object_get(v) : NULL);
 	json_object_put(request);
-	json_object_object_add(o, "cron", text_column(res, row, SL_CRON));
-	json_object_object_add(o, "run_at", text_column(res, row, SL_RUN_AT));
+	json_object_object_add(o, "cron", db_json_text(res, row, SL_CRON));
+	json_object_object_add(o, "run_at", db_json_text(res, row, SL_RUN_AT));
 	json_object_object_add(o, "enabled",
 			       json_object_new_boolean(PQgetvalue(res, row, SL_ENABLED)[0] == 't'));
-	json_object_object_add(o, "next_run_at", text_column(res, row, SL_NEXT));
-	json_object_object_add(o, "last_run_at", text_column(res, row, SL_LAST_RUN));
-	json_object_object_add(o, "last_execution_id", text_column(res, row, SL_LAST_EXEC));
-	json_object_object_add(o, "last_error", text_column(res, row, SL_LAST_ERROR));
+	json_object_object_add(o, "next_run_at", db_json_text(res, row, SL_NEXT));
+	json_object_object_add(o, "last_run_at", db_json_text(res, row, SL_LAST_RUN));
+	json_object_object_add(o, "last_execution_id", db_json_text(res, row, SL_LAST_EXEC));
+	json_object_object_add(o, "last_error", db_json_text(res, row, SL_LAST_ERROR));
 	json_object_object_add(o, "runs", json_object_new_int(atoi(PQgetvalue(res, row, SL_RUNS))));
-	json_object_object_add(o, "created_at", text_column(res, row, SL_CREATED_AT));
-	json_object_object_add(o, "created_by", text_column(res, row, SL_CREATED_BY));
+	json_object_object_add(o, "created_at", db_json_text(res, row, SL_CREATED_AT));
+	json_object_object_add(o, "created_by", db_json_text(res, row, SL_CREATED_BY));
 	return o;
 }
 

@@ -46,8 +46,7 @@ static json_object *tenant_json_from_row(const PGresult *res, int row)
 	json_object *o = json_object_new_object();
 
 	for (int c = TC_ID; c <= TC_DELETED_BY; c++)
-		json_object_object_add(o, tenant_keys[c], PQgetisnull(res, row, c) ? NULL
-				       : json_object_new_string(PQgetvalue(res, row, c)));
+		json_object_object_add(o, tenant_keys[c], db_json_text(res, row, c));
 	return o;
 }
 
