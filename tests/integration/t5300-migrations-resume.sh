@@ -35,9 +35,7 @@ check "a session holds killed.designs" wait_for 10 lock_granted mx_resume
 execute "$MIG" "{\"scope\":\"tenant\",\"tenant\":\"$tenant\"}"
 expect_status 202 "the execution is accepted"
 killed_exec=$EXEC
-check "V6 is applied and the runner waits for V7" wait_for 30 bash -c \
-	"[ \"\$(psql '$(sed -E "s|/[^/?]*(\\?.*)?\$|/mx_resume\\1|" <<<"$INFRA_TARGET_PGURL")' -XAtc \
-	  \"SELECT count(*) FROM pg_stat_activity WHERE datname = 'mx_resume' AND wait_event_type = 'Lock'\")\" -ge 1 ]"
+check "V6 is applied and the runner waits for V7" wait_for 30 waiting_on_lock mx_resume
 check "version 6 is in the history" test "$(versions mx_resume killed)" = 1,2,3,4,5,6
 pid=$(lease_pid "$killed_exec" "$k" killed)
 check "a runner holds the target's lease ($pid)" test -n "$pid"
@@ -66,9 +64,9 @@ check "a session holds restarted.designs" wait_for 10 lock_granted mx_resume
 execute "$MIG" "{\"scope\":\"tenant\",\"tenant\":\"${tenant}_pg\"}"
 expect_status 202 "an execution is accepted"
 pg_exec=$EXEC
-check "it applies V6 and waits for V7" wait_for 30 bash -c \
-	"[ \"\$(psql '$(sed -E "s|/[^/?]*(\\?.*)?\$|/mx_resume\\1|" <<<"$INFRA_TARGET_PGURL")' -XAtc \
-	  \"SELECT count(*) FROM restarted.flyway_schema_history WHERE version = '6'\")\" = 1 ]"
+has_v6() { [ "$(target_psql mx_resume -c "SELECT count(*) FROM restarted.flyway_schema_history
+	WHERE version = '6'")" = 1 ]; }
+check "it applies V6 and waits for V7" wait_for 30 has_v6
 pg_restart() {
 	runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$INFRA_PG_DATA" -m fast -w -t 60 \
 		-l "$INFRA_LOG_DIR/postgresql.log" restart >/dev/null 7>&-	# not the lock's fifo
