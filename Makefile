@@ -25,9 +25,9 @@ PG_INC     := $(shell pg_config --includedir 2>/dev/null)
 OPT      := $(if $(filter 1,$(SAN)),-O1 -fno-omit-frame-pointer -fsanitize=address$(,)undefined -fno-sanitize-recover=undefined,-O2)
 CFLAGS  ?= -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wformat=2 $(OPT) -I. -Ilib -Ihandlers -I$(PG_INC) $(PKG_CFLAGS) \
+           -Wmissing-prototypes -Wformat=2 -pthread $(OPT) -I. -Ilib -Ihandlers -I$(PG_INC) $(PKG_CFLAGS) \
            -MMD -MP -DINFRA_VERSION='"$(VERSION)"' -DINFRA_BUILD='"$(BUILD_ID)"'
-LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
+LDFLAGS += -pthread $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined,)
 LDLIBS  := -lfcgi -lpq $(PKG_LIBS) -lm
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

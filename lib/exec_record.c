@@ -1,14 +1,19 @@
 /* exec_record.c — what the runners' migration task records of an engine
- * run (see exec_task.h): executions marked started, each target's outcome
- * with what it applied (and what a dead runner's claim applied before it),
- * the executions those end, and their events — buffered and written in one
- * transaction of a few statements per flush whatever the number of targets
- * and executions, retried through a control-database outage; and a target
- * handed back when this runner stops. */
+ * run (see exec_task.h): executions marked started, where each target
+ * starts, each target's outcome with what it applied (and what a dead
+ * runner's claim applied before it), the executions those end, and their
+ * events. All of it goes through the recorder (exec_recorder.h), so the
+ * engine never waits for it: marks and outcomes gather into batches, each
+ * written in one transaction of a few statements whatever the number of
+ * targets and executions (retried through a control-database outage),
+ * the next batch growing while the recorder writes one; where targets
+ * start, likewise, in one statement per lot. A target handed back when
+ * this runner stops is written at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_recorder.h"
 #include "exec_task.h"
 #include "log.h"
 #include "timeutil.h"
@@ -153,7 +158,7 @@ const char *run_still_running(const struct run *r, const char *id)
 	return NULL;
 }
 
-/* Give a target back (this runner stops), retried like run_flush(). */
+/* Give a target back (this runner stops), retried like a batch. */
 static void give_back(struct run *r, const struct held *h, json_object *applied,
 		      const struct mig_outcome *o, const char *label)
 {
@@ -185,39 +190,41 @@ static void give_back(struct run *r, const struct held *h, json_object *applied,
 	}
 }
 
-/* The executions a flush touches (marks and outcomes). */
-static void touched_executions(const struct run *r, struct db_array *ids)
-{
-	for (size_t k = 0; k < r->nexec; k++) {
-		bool touched = r->mark_label[k] != NULL;
+/* --- batches --- */
 
-		for (size_t i = 0; i < r->npending && !touched; i++)
-			touched = strcmp(r->pending[i].h->execution_id, r->executions[k]) == 0;
-		if (touched)
-			db_array_push(ids, r->executions[k]);
-	}
-}
+/* Marks and outcomes on their way to the control database: what the run
+ * had buffered when it handed them to the recorder — the marks, the
+ * executions touched and the labels of their targets still running as
+ * array parameters, built on the engine's thread — and what writing them
+ * found out. The recorder's thread reads the run only for its owner and
+ * stop flag, which never change. */
+struct flush {
+	struct recorder_job job;
+	struct run *r;
+	struct pending *pending;	/* owned */
+	size_t npending;
+	size_t nmarks;
+	struct db_array touched, mark_ids, mark_labels, running_ids, running_labels;
+	bool given_up;			/* nothing written: the leases run out instead */
+	char **ended;			/* executions this batch ended, and… */
+	const char **ended_status;	/* …how (static) */
+	size_t nended;
+};
 
 /* Mark started the executions whose first target started since the last
  * flush: in_progress, naming that target, with a `progress` event for
  * those that were pending. */
-static int write_marks(struct run *r, struct exec_event_batch *events, struct infra_error *err)
+static int write_marks(struct flush *f, struct db *db, struct exec_event_batch *events,
+		       struct infra_error *err)
 {
-	struct db_array ids = DB_ARRAY_INIT, labels = DB_ARRAY_INIT;
 	struct strbuf sql = STRBUF_INIT;
 	const char *params[2];
 	PGresult *res;
 
-	if (r->nmarks == 0)
+	if (f->nmarks == 0)
 		return 0;
-	for (size_t k = 0; k < r->nexec; k++) {
-		if (r->mark_label[k] == NULL)
-			continue;
-		db_array_push(&ids, r->executions[k]);
-		db_array_push(&labels, r->mark_label[k]);
-	}
-	params[0] = db_array_text(&ids);
-	params[1] = db_array_text(&labels);
+	params[0] = db_array_text(&f->mark_ids);
+	params[1] = db_array_text(&f->mark_labels);
 	strbuf_addf(&sql, "WITH m AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS m (id, label)), "
 		    "old AS (SELECT e.id, e.status, m.label FROM executions e JOIN m ON m.id = e.id) "
 		    "UPDATE executions e SET status = 'in_progress', current_target = old.label, "
@@ -225,9 +232,7 @@ static int write_marks(struct run *r, struct exec_event_batch *events, struct in
 		    "event_seq = e.event_seq + (old.status = 'pending')::int FROM old "
 		    "WHERE e.id = old.id AND old.status IN ('pending', 'in_progress') "
 		    "RETURNING %s, old.status = 'pending'", exec_columns_sql);
-	res = db_exec(&r->ctx->db, err, sql.buf, 2, params);
-	db_array_release(&ids);
-	db_array_release(&labels);
+	res = db_exec(db, err, sql.buf, 2, params);
 	strbuf_release(&sql);
 	if (res == NULL)
 		return -1;
@@ -246,26 +251,25 @@ static int write_marks(struct run *r, struct exec_event_batch *events, struct in
 	return 0;
 }
 
-/* Write the buffered outcomes, of any number of executions, in one
+/* Write the batch's outcomes, of any number of executions, in one
  * statement: each target's row, its execution's counters, and the label
  * of a target of it still running. Returns the rows — each execution's
  * (exec_columns_sql) joined with each of its targets written (ordinal,
  * exec_target_columns_sql), by execution and ordinal — or NULL with
  * `err`. */
-static PGresult *write_outcomes(struct run *r, struct infra_error *err)
+static PGresult *write_outcomes(struct flush *f, struct db *db, struct infra_error *err)
 {
-	enum { IDS, ORDINALS, STATUSES, ATTEMPTS, APPLIED, BEFORE, AFTER, ERRORS, RUNNING_IDS, RUNNING,
-	       NARRAYS };
+	enum { IDS, ORDINALS, STATUSES, ATTEMPTS, APPLIED, BEFORE, AFTER, ERRORS, NARRAYS };
 	struct db_array a[NARRAYS];
 	struct strbuf sql = STRBUF_INIT;
-	const char *params[11];
+	const char *params[NARRAYS + 3];
 	PGresult *res;
 
 	for (int k = 0; k < NARRAYS; k++)
 		a[k] = (struct db_array)DB_ARRAY_INIT;
 	/* The outcomes go in as arrays, one element per target. */
-	for (size_t i = 0; i < r->npending; i++) {
-		const struct pending *p = &r->pending[i];
+	for (size_t i = 0; i < f->npending; i++) {
+		const struct pending *p = &f->pending[i];
 
 		db_array_push(&a[IDS], p->h->execution_id);
 		db_array_push(&a[ORDINALS], p->h->ordinal);
@@ -276,18 +280,11 @@ static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 		db_array_push(&a[AFTER], p->after);
 		db_array_push(&a[ERRORS], p->error);
 	}
-	/* …and the executions with a target still running, and its label. */
-	for (size_t k = 0; k < r->nexec; k++) {
-		const char *label = run_still_running(r, r->executions[k]);
-
-		if (label == NULL)
-			continue;
-		db_array_push(&a[RUNNING_IDS], r->executions[k]);
-		db_array_push(&a[RUNNING], label);
-	}
 	for (int k = 0; k < NARRAYS; k++)
 		params[k] = db_array_text(&a[k]);
-	params[NARRAYS] = r->ctx->owner;
+	params[NARRAYS] = db_array_text(&f->running_ids);
+	params[NARRAYS + 1] = db_array_text(&f->running_labels);
+	params[NARRAYS + 2] = f->r->ctx->owner;
 	strbuf_addf(&sql, "WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], "
 		    "$5::jsonb[], $6::text[], $7::text[], $8::text[]) "
 		    "AS o (execution_id, ordinal, status, attempts, applied, before, after, error)), "
@@ -311,7 +308,7 @@ static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 		    "WHERE e.id = c.xid RETURNING %s) "
 		    "SELECT e.*, t.* FROM e JOIN t ON t.xid = e.id ORDER BY e.id, t.ordinal",
 		    exec_target_columns_sql, exec_columns_sql);
-	res = db_exec(&r->ctx->db, err, sql.buf, 11, params);
+	res = db_exec(db, err, sql.buf, NARRAYS + 3, params);
 	for (int k = 0; k < NARRAYS; k++)
 		db_array_release(&a[k]);
 	strbuf_release(&sql);
@@ -320,9 +317,9 @@ static PGresult *write_outcomes(struct run *r, struct infra_error *err)
 
 /* The events of the outcomes written (rows of write_outcomes, an
  * execution's rows together): a `target` event each, then the execution's
- * `progress`; which pending outcomes were still ours; and in groups[] the
- * first row of each execution. Returns the number of executions. */
-static int outcome_events(struct run *r, const PGresult *res, struct exec_event_batch *events,
+ * `progress`; which outcomes were still ours; and in groups[] the first
+ * row of each execution. Returns the number of executions. */
+static int outcome_events(struct flush *f, const PGresult *res, struct exec_event_batch *events,
 			  int *groups)
 {
 	int ngroups = 0, nrows = PQntuples(res);
@@ -340,10 +337,10 @@ static int outcome_events(struct run *r, const PGresult *res, struct exec_event_
 
 			exec_event_batch_add(events, id, seq - (to - i), "target",
 					     exec_target_json_from_row(res, i, EXEC_NCOLUMNS + 1));
-			for (size_t j = 0; j < r->npending; j++)
-				if (strcmp(r->pending[j].h->ordinal, ordinal) == 0 &&
-				    strcmp(r->pending[j].h->execution_id, id) == 0)
-					r->pending[j].written = true;
+			for (size_t j = 0; j < f->npending; j++)
+				if (strcmp(f->pending[j].h->ordinal, ordinal) == 0 &&
+				    strcmp(f->pending[j].h->execution_id, id) == 0)
+					f->pending[j].written = true;
 		}
 		exec = exec_json_from_row(res, from, time_wall_s());
 		exec_event_batch_add(events, id, seq, "progress", exec_progress_event(exec));
@@ -353,142 +350,211 @@ static int outcome_events(struct run *r, const PGresult *res, struct exec_event_
 	return ngroups;
 }
 
-/* Everything buffered — executions to mark started, outcomes, the
- * executions they end, and all of their events — in one transaction of a
- * few statements, whatever the number of targets and executions. The
- * executions' rows are locked first, in id order (two runners flushing
- * targets of the same executions never deadlock; exec_store.c's lock
- * order). Which executions ended goes to `finished` (per execution of the
- * run, static status or NULL). Returns 0, or -1 with `err` (nothing
- * written). */
-static int write_all(struct run *r, const char **finished, struct infra_error *err)
+/* The batch — executions to mark started, outcomes, the executions they
+ * end, and all of their events — in one transaction of a few statements,
+ * whatever the number of targets and executions. The executions' rows are
+ * locked first, in id order (two runners flushing targets of the same
+ * executions never deadlock; exec_store.c's lock order). Which executions
+ * ended goes to f->ended. Returns 0, or -1 with `err` (nothing written). */
+static int write_all(struct flush *f, struct db *db, struct infra_error *err)
 {
-	struct db *db = &r->ctx->db;
 	struct exec_event_batch events = { 0 };
-	struct db_array ids = DB_ARRAY_INIT;
 	const char *params[1], **ended = NULL;
 	PGresult *res = NULL;
 	int rc = -1, *groups = NULL, ngroups = 0;
 
-	for (size_t k = 0; k < r->nexec; k++)
-		finished[k] = NULL;
-	for (size_t i = 0; i < r->npending; i++)
-		r->pending[i].written = false;
-	touched_executions(r, &ids);
-	params[0] = db_array_text(&ids);
+	for (size_t i = 0; i < f->npending; i++)
+		f->pending[i].written = false;
+	params[0] = db_array_text(&f->touched);
 	if (db_begin(db, err) != 0 ||
 	    db_exec_command(db, err, "SELECT 1 FROM executions WHERE id = ANY($1::uuid[]) "
 			    "ORDER BY id FOR UPDATE", 1, params) != 0 ||
-	    write_marks(r, &events, err) != 0)
+	    write_marks(f, db, &events, err) != 0)
 		goto out;
-	if (r->npending > 0) {
-		if ((res = write_outcomes(r, err)) == NULL)
+	if (f->npending > 0) {
+		if ((res = write_outcomes(f, db, err)) == NULL)
 			goto out;
 		groups = calloc((size_t)PQntuples(res) + 1, sizeof(*groups));
 		ended = calloc((size_t)PQntuples(res) + 1, sizeof(*ended));
 		if (groups == NULL || ended == NULL)
 			abort();
-		ngroups = outcome_events(r, res, &events, groups);
+		ngroups = outcome_events(f, res, &events, groups);
 		if (exec_finish_done(db, res, groups, ngroups, ended, &events, err) != 0)
 			goto out;
 	}
 	if (exec_event_batch_insert(db, &events, err) != 0 || db_commit(db, err) != 0)
 		goto out;
-	for (int g = 0; g < ngroups; g++)
-		if (ended[g] != NULL)
-			finished[run_execution(r, PQgetvalue(res, groups[g], EXEC_C_ID))] = ended[g];
+	f->ended = calloc((size_t)ngroups + 1, sizeof(*f->ended));
+	f->ended_status = calloc((size_t)ngroups + 1, sizeof(*f->ended_status));
+	if (f->ended == NULL || f->ended_status == NULL)
+		abort();
+	for (int g = 0; g < ngroups; g++) {
+		if (ended[g] == NULL)
+			continue;
+		f->ended[f->nended] = xstrdup(PQgetvalue(res, groups[g], EXEC_C_ID));
+		f->ended_status[f->nended++] = ended[g];
+	}
 	rc = 0;
 out:
 	if (rc != 0) {
 		db_rollback(db);
-		for (size_t i = 0; i < r->npending; i++)
-			r->pending[i].written = false;
+		for (size_t i = 0; i < f->npending; i++)
+			f->pending[i].written = false;
 	}
 	exec_event_batch_release(&events);
-	db_array_release(&ids);
 	PQclear(res);
 	free(groups);
 	free(ended);
 	return rc;
 }
 
-/* Write every buffered outcome and mark, retried with backoff through an
- * outage of the control database until written or the lease is lost. An
- * outcome is never dropped while this runner holds the target; if the
- * runner must stop first, the lease expires and another runner runs the
- * target again (harmlessly: the engine reads the history). */
-void run_flush(struct run *r)
+/* On the recorder's thread: write the batch, retried with backoff through
+ * an outage of the control database until written or given up (another
+ * error, again and again; or this runner must stop). An outcome is never
+ * dropped while this runner holds the target; if it is given up, the
+ * lease expires and another runner runs the target again (harmlessly:
+ * the engine reads the history). */
+static void flush_work(struct recorder_job *job, struct db *db)
 {
-	const char **finished;
+	struct flush *f = (struct flush *)job;
 	struct infra_error err;
 	int64_t backoff = EXEC_RETRY_MIN_MS;
-	int hard = 0, rc;
+	int hard = 0;
 
-	if (r->npending == 0 && r->nmarks == 0)
-		return;
-	finished = calloc(r->nexec, sizeof(*finished));
-	if (finished == NULL)
-		abort();
-	for (;;) {
-		rc = write_all(r, finished, &err);
-		if (rc == 0)
-			break;
+	while (write_all(f, db, &err) != 0) {
 		if (err.kind != INFRA_EUNAVAIL)
 			hard++;
-		if (hard >= EXEC_RETRY_HARD_ERRORS || (*r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
+		if (hard >= EXEC_RETRY_HARD_ERRORS || (*f->r->ctx->stop && backoff >= EXEC_RETRY_MAX_MS)) {
 			exec_log_warn("giving up recording migration outcomes; their targets run "
 					"again when their lease expires", NULL, &err);
-			break;
+			f->given_up = true;
+			return;
 		}
 		exec_log_warn("cannot record migration outcomes; retrying", NULL, &err);
 		time_sleep_ms(backoff);
 		backoff = backoff * 2 > EXEC_RETRY_MAX_MS ? EXEC_RETRY_MAX_MS : backoff * 2;
 	}
-	for (size_t i = 0; rc == 0 && i < r->npending; i++) {
-		json_object *f;
+}
 
-		if (r->pending[i].written) {
-			exec_metrics_target(r->pending[i].status);
+static void flush_free(struct flush *f)
+{
+	for (size_t i = 0; i < f->npending; i++)
+		pending_release(&f->pending[i]);
+	free(f->pending);
+	db_array_release(&f->touched);
+	db_array_release(&f->mark_ids);
+	db_array_release(&f->mark_labels);
+	db_array_release(&f->running_ids);
+	db_array_release(&f->running_labels);
+	for (size_t k = 0; k < f->nended; k++)
+		free(f->ended[k]);
+	free(f->ended);
+	free(f->ended_status);
+	free(f);
+}
+
+/* Back on the engine's thread: count and log what the batch wrote, and
+ * hand over the next one if it is due. */
+static void flush_done(struct recorder_job *job)
+{
+	struct flush *f = (struct flush *)job;
+	struct run *r = f->r;
+
+	for (size_t i = 0; !f->given_up && i < f->npending; i++) {
+		json_object *o;
+
+		if (f->pending[i].written) {
+			exec_metrics_target(f->pending[i].status);
 			continue;
 		}
-		f = json_object_new_object();
-		json_object_object_add(f, "execution_id", json_object_new_string(r->pending[i].h->execution_id));
-		json_object_object_add(f, "target", json_object_new_string(r->pending[i].label));
-		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", f);
+		o = json_object_new_object();
+		json_object_object_add(o, "execution_id", json_object_new_string(f->pending[i].h->execution_id));
+		json_object_object_add(o, "target", json_object_new_string(f->pending[i].label));
+		log_emit(LOG_LEVEL_WARN, "migration lease lost; another runner records this target", o);
 	}
-	for (size_t k = 0; k < r->nexec; k++) {
-		json_object *f;
+	for (size_t k = 0; k < f->nended; k++) {
+		json_object *o = json_object_new_object();
 
-		r->mark_label[k] = NULL;	/* marked, or given up with the rest */
-		if (finished[k] == NULL)
-			continue;
-		f = json_object_new_object();
-		json_object_object_add(f, "execution_id", json_object_new_string(r->executions[k]));
-		json_object_object_add(f, "status", json_object_new_string(finished[k]));
-		log_emit(LOG_LEVEL_INFO, "migration execution finished", f);
-		exec_metrics_execution(finished[k]);
+		json_object_object_add(o, "execution_id", json_object_new_string(f->ended[k]));
+		json_object_object_add(o, "status", json_object_new_string(f->ended_status[k]));
+		log_emit(LOG_LEVEL_INFO, "migration execution finished", o);
+		exec_metrics_execution(f->ended_status[k]);
 	}
-	r->nmarks = 0;
-	for (size_t i = 0; i < r->npending; i++)
-		pending_release(&r->pending[i]);
-	r->npending = 0;
-	free(finished);
+	flush_free(f);
+	r->flushing = NULL;
+	run_maybe_flush(r);
 }
 
-/* Flush when enough outcomes wait (a batch of the engine's parallelism)
- * or the oldest outcome or mark has waited EXEC_FLUSH_MS: progress stays
- * live, and the control database sees one transaction per batch, not per
- * target or execution. */
+/* Whether execution `id` has a mark or an outcome in batch `f`. */
+static bool batch_touches(const struct flush *f, const struct run *r, size_t k)
+{
+	if (r->mark_label[k] != NULL)
+		return true;
+	for (size_t i = 0; i < f->npending; i++)
+		if (strcmp(f->pending[i].h->execution_id, r->executions[k]) == 0)
+			return true;
+	return false;
+}
+
+/* Hand everything buffered to the recorder as one batch. */
+static void flush_submit(struct run *r)
+{
+	struct flush *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->pending = calloc(r->npending + 1, sizeof(*f->pending))) == NULL)
+		abort();
+	f->job.work = flush_work;
+	f->job.done = flush_done;
+	f->r = r;
+	f->touched = f->mark_ids = f->mark_labels = (struct db_array)DB_ARRAY_INIT;
+	f->running_ids = f->running_labels = (struct db_array)DB_ARRAY_INIT;
+	memcpy(f->pending, r->pending, r->npending * sizeof(*f->pending));
+	f->npending = r->npending;
+	memset(r->pending, 0, r->npending * sizeof(*r->pending));
+	r->npending = 0;
+	for (size_t k = 0; k < r->nexec; k++) {
+		const char *label;
+
+		if (!batch_touches(f, r, k))
+			continue;
+		db_array_push(&f->touched, r->executions[k]);
+		if (r->mark_label[k] != NULL) {
+			db_array_push(&f->mark_ids, r->executions[k]);
+			db_array_push(&f->mark_labels, r->mark_label[k]);
+			r->mark_label[k] = NULL;
+		}
+		if ((label = run_still_running(r, r->executions[k])) != NULL) {
+			db_array_push(&f->running_ids, r->executions[k]);
+			db_array_push(&f->running_labels, label);
+		}
+	}
+	f->nmarks = r->nmarks;
+	r->nmarks = 0;
+	r->flushing = f;
+	recorder_submit(&f->job);
+}
+
 void run_maybe_flush(struct run *r)
 {
-	if ((r->npending > 0 || r->nmarks > 0) &&
+	if (r->flushing == NULL && (r->npending > 0 || r->nmarks > 0) &&
 	    (r->npending >= (size_t)r->ctx->cfg->migration_batch_size ||
 	     time_mono_ms() - r->pending_since_ms >= EXEC_FLUSH_MS))
-		run_flush(r);
+		flush_submit(r);
 }
 
-/* Record what happened to a target: written with others by run_flush(), or,
- * for a target given back (this runner stops), at once. */
+void run_flush(struct run *r)
+{
+	for (;;) {
+		recorder_wait();
+		if (r->npending == 0 && r->nmarks == 0)
+			return;
+		if (r->flushing == NULL)
+			flush_submit(r);
+	}
+}
+
+/* Record what happened to a target: written with others by the next batch,
+ * or, for a target given back (this runner stops), at once. */
 void run_record(struct run *r, const struct held *h, const struct mig_outcome *o,
 		   const char *label, const char *status)
 {
@@ -523,7 +589,7 @@ void run_record(struct run *r, const struct held *h, const struct mig_outcome *o
 }
 
 /* Mark execution `id` started when the first of its targets in this run
- * starts (or is recorded as not run), with the next flush: the engine runs
+ * starts (or is recorded as not run), with the next batch: the engine runs
  * meanwhile, and the marks of a burst of executions are written together. */
 void run_mark(struct run *r, const char *id, const char *label)
 {
@@ -538,3 +604,104 @@ void run_mark(struct run *r, const char *id, const char *label)
 	r->nmarks++;
 }
 
+/* --- where targets start --- */
+
+/* Where some targets start, on their way to the control database. */
+struct before_job {
+	struct recorder_job job;
+	struct run *r;
+	struct held **held;		/* owned array */
+	bool *written;			/* per target: its row took it */
+	size_t n;
+	struct db_array ids, ordinals, versions;
+};
+
+/* On the recorder's thread: one statement for the lot; an earlier claim's
+ * record stands, and a target no longer ours is left alone. Tried once:
+ * should it fail, the targets go on regardless (their outcome records
+ * where they started, and only a runner dying in between loses it). */
+static void before_work(struct recorder_job *job, struct db *db)
+{
+	struct before_job *b = (struct before_job *)job;
+	const char *params[4] = {
+		db_array_text(&b->ids), db_array_text(&b->ordinals), db_array_text(&b->versions),
+		b->r->ctx->owner,
+	};
+	struct infra_error err;
+	PGresult *res = db_exec(db, &err, "UPDATE execution_targets t SET version_before = b.version, "
+				"before_known = true FROM unnest($1::uuid[], $2::int[], $3::text[]) "
+				"AS b (execution_id, ordinal, version) WHERE t.execution_id = b.execution_id "
+				"AND t.ordinal = b.ordinal AND t.lease_owner = $4 AND NOT t.before_known "
+				"RETURNING t.execution_id, t.ordinal", 4, params);
+
+	if (res == NULL) {
+		exec_log_warn("cannot record where migration targets start", NULL, &err);
+		return;
+	}
+	for (int row = 0; row < PQntuples(res); row++)
+		for (size_t i = 0; i < b->n; i++)
+			if (strcmp(b->held[i]->execution_id, PQgetvalue(res, row, 0)) == 0 &&
+			    strcmp(b->held[i]->ordinal, PQgetvalue(res, row, 1)) == 0)
+				b->written[i] = true;
+	PQclear(res);
+}
+
+static void before_submit(struct run *r);
+
+/* Back on the engine's thread: the targets may commit now. */
+static void before_done(struct recorder_job *job)
+{
+	struct before_job *b = (struct before_job *)job;
+	struct run *r = b->r;
+
+	for (size_t i = 0; i < b->n; i++) {
+		b->held[i]->before_answered = true;
+		b->held[i]->before_written = b->written[i];
+	}
+	db_array_release(&b->ids);
+	db_array_release(&b->ordinals);
+	db_array_release(&b->versions);
+	free(b->held);
+	free(b->written);
+	free(b);
+	r->writing_befores = NULL;
+	if (r->nbefores > 0)
+		before_submit(r);
+}
+
+static void before_submit(struct run *r)
+{
+	struct before_job *b = calloc(1, sizeof(*b));
+
+	if (b == NULL || (b->held = calloc(r->nbefores, sizeof(*b->held))) == NULL ||
+	    (b->written = calloc(r->nbefores, sizeof(*b->written))) == NULL)
+		abort();
+	b->job.work = before_work;
+	b->job.done = before_done;
+	b->r = r;
+	b->ids = b->ordinals = b->versions = (struct db_array)DB_ARRAY_INIT;
+	for (size_t i = 0; i < r->nbefores; i++) {
+		b->held[i] = r->befores[i];
+		db_array_push(&b->ids, r->befores[i]->execution_id);
+		db_array_push(&b->ordinals, r->befores[i]->ordinal);
+		db_array_push(&b->versions, r->before_versions[i]);
+		free(r->before_versions[i]);
+		r->before_versions[i] = NULL;
+	}
+	b->n = r->nbefores;
+	r->nbefores = 0;
+	r->writing_befores = b;
+	recorder_submit(&b->job);
+}
+
+void run_record_before(struct run *r, struct held *h, const char *version_before)
+{
+	if (h->earlier || h->before_queued)
+		return;
+	h->before_queued = true;
+	r->befores[r->nbefores] = h;
+	r->before_versions[r->nbefores++] = version_before ? xstrdup(version_before) : NULL;
+	/* While the recorder writes one lot, the next one gathers. */
+	if (r->writing_befores == NULL)
+		before_submit(r);
+}

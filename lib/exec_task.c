@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_recorder.h"
 #include "exec_task.h"
 #include "log.h"
 #include "timeutil.h"
@@ -67,8 +68,8 @@ static void renew_leases(struct runner_ctx *ctx, bool force)
 /* Claim due targets: the runner's share of them, or with `group` (a
  * claimed row) only targets that can join that row's engine run, at most
  * `room` of them. */
-static PGresult *claim(struct runner_ctx *ctx, const PGresult *group, int row, size_t room,
-		       struct infra_error *err)
+static PGresult *claim(struct db *db, const struct runner_ctx *ctx, const PGresult *group, int row,
+		       size_t room, struct infra_error *err)
 {
 	char limit[24], lease[16], batch[16], runners[16];
 	const char *params[9] = { limit, ctx->owner, lease, batch, runners, group ? "true" : NULL,
@@ -94,7 +95,7 @@ static PGresult *claim(struct runner_ctx *ctx, const PGresult *group, int row, s
 	 * same kind, database type and target version, not cancelled (and
 	 * the due targets are not counted: the subquery runs only when its
 	 * CASE branch is taken). */
-	return db_exec(&ctx->db, err,
+	return db_exec(db, err,
 		       "WITH due AS (SELECT count(*) AS n FROM execution_targets "
 		       "WHERE status = 'pending' OR (status = 'in_progress' "
 		       "AND lease_expires_at < clock_timestamp())), "
@@ -136,23 +137,28 @@ static void on_started(void *arg, size_t i, int attempt)
 /* Before a target's first migration commits, make sure where it started
  * is on record: should this runner die after that commit, the next one
  * knows which migrations were this execution's (they are recovered into
- * the target's record). An earlier claim's record stands. */
+ * the target's record). The recorder writes it while the first migration
+ * runs; its commit waits for the answer (on_changes_recorded). An earlier
+ * claim's record stands. */
 static void on_changes_starting(void *arg, size_t i, const char *version_before)
 {
 	struct run *r = arg;
-	struct held *h = r->held[i];
-	const char *params[4] = { h->execution_id, h->ordinal, version_before, r->ctx->owner };
-	struct infra_error err;
 
-	if (h->earlier || h->before_written)
-		return;
-	if (db_exec_command(&r->ctx->db, &err,
-			    "UPDATE execution_targets SET version_before = $3, before_known = true "
-			    "WHERE execution_id = $1::uuid AND ordinal = $2::int AND lease_owner = $4 "
-			    "AND NOT before_known", 4, params) == 0)
-		h->before_written = true;
-	else
-		exec_log_warn("cannot record a target's version before", h->execution_id, &err);
+	run_record_before(r, r->held[i], version_before);
+}
+
+static bool on_changes_recorded(void *arg, size_t i)
+{
+	const struct held *h = ((struct run *)arg)->held[i];
+
+	return h->earlier || h->before_answered;
+}
+
+/* The recorder finished something: take it in. */
+static void on_woken(void *arg)
+{
+	(void)arg;
+	recorder_collect();
 }
 
 static void on_step(void *arg, size_t i, const struct mig_step *step)
@@ -321,34 +327,96 @@ static void take_row(struct run *r, const PGresult *res, int row)
 	run_record(r, h, &o, t->label, t->skip[0] && !t->skip_failed ? "skipped" : NULL);
 }
 
-/* The engine has free sessions and nothing waiting: claim more targets of
- * the run's group (new tenants keep arriving during a burst), so that the
- * sessions stay busy instead of the run ending with a tail. Asks the
- * control database at most every EXEC_FEED_IDLE_MS while it has none. */
-static size_t on_feed(void *arg, size_t n, size_t room)
-{
-	struct run *r = arg;
-	int64_t now = time_mono_ms();
-	struct infra_error err;
+/* A feed's claim, made by the recorder. */
+struct claim_job {
+	struct recorder_job job;
+	struct run *r;			/* read for its group and context only */
+	size_t room;
 	PGresult *res;
+	struct infra_error err;
+};
 
-	if (*r->ctx->stop || r->any_cancel || r->nfed == r->cap ||
-	    now - r->fed_empty_ms < EXEC_FEED_IDLE_MS)
-		return 0;
-	if (room > r->cap - r->nheld)
-		room = r->cap - r->nheld;
-	if (room == 0 || (res = claim(r->ctx, r->group, r->group_row, room, &err)) == NULL)
-		return 0;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		r->fed_empty_ms = now;
-		return 0;
+static void claim_work(struct recorder_job *job, struct db *db)
+{
+	struct claim_job *c = (struct claim_job *)job;
+
+	c->res = claim(db, c->r->ctx, c->r->group, c->r->group_row, c->room, &c->err);
+}
+
+static void claim_done(struct recorder_job *job)
+{
+	struct claim_job *c = (struct claim_job *)job;
+	struct run *r = c->r;
+
+	r->claiming = NULL;
+	if (c->res == NULL)
+		exec_log_warn("cannot claim more migration targets", NULL, &c->err);
+	if (c->res == NULL || PQntuples(c->res) == 0) {
+		PQclear(c->res);
+		r->fed_empty_ms = time_mono_ms();
+	} else {
+		r->claimed = c->res;
 	}
+	free(c);
+}
+
+/* Take the rows the last claim brought into the run. */
+static void take_claimed(struct run *r)
+{
+	PGresult *res = r->claimed;
+
+	if (res == NULL)
+		return;
+	r->claimed = NULL;
 	r->fed[r->nfed++] = res;
 	for (int i = 0; i < PQntuples(res); i++)
 		take_row(r, res, i);
 	run_maybe_flush(r);		/* the rows recorded as not run */
+}
+
+/* The engine has free sessions and few targets waiting: claim more of the
+ * run's group (new tenants keep arriving during a burst), so that the
+ * sessions stay busy instead of the run ending with a tail. The recorder
+ * claims while the engine runs; its rows join the run at the next call.
+ * Asks at most every EXEC_FEED_IDLE_MS while there are none. */
+static size_t on_feed(void *arg, size_t n, size_t room, bool *more)
+{
+	struct run *r = arg;
+	struct claim_job *c;
+
+	take_claimed(r);
+	if (room > r->cap - r->nheld)
+		room = r->cap - r->nheld;
+	if (r->claiming == NULL && !*r->ctx->stop && !r->any_cancel && r->nfed < r->cap && room > 0 &&
+	    time_mono_ms() - r->fed_empty_ms >= EXEC_FEED_IDLE_MS) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			abort();
+		c->job.work = claim_work;
+		c->job.done = claim_done;
+		c->r = r;
+		c->room = room;
+		r->claiming = c;
+		recorder_submit(&c->job);
+		take_claimed(r);	/* a recorder without a thread has claimed already */
+	}
+	*more = r->claiming != NULL;
 	return r->n - n;
+}
+
+/* Rows claimed but never run (the engine stopped first): recorded as
+ * cancelled before they started — given back unless their own execution
+ * was cancelled. */
+static void release_unrun(struct run *r)
+{
+	size_t from = r->n;
+
+	take_claimed(r);
+	for (size_t k = from; k < r->n; k++) {
+		struct mig_outcome o = { .status = MIG_STATUS_CANCELLED };
+
+		infra_fail(&o.error, INFRA_ECONFLICT, "cancelled before it started");
+		run_record(r, r->held[k], &o, r->fleet.items[r->fleet_index[k]].label, NULL);
+	}
 }
 
 /* Run (or record as not run) the claimed rows `rows[0..n)` of `res`:
@@ -379,9 +447,12 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 	r.outcomes = calloc(r.cap, sizeof(*r.outcomes));
 	r.pending = calloc(r.cap, sizeof(*r.pending));
 	r.targets = calloc(r.cap, sizeof(*r.targets));
+	r.befores = calloc(r.cap, sizeof(*r.befores));
+	r.before_versions = calloc(r.cap, sizeof(*r.before_versions));
 	if (r.executions == NULL || r.cancel == NULL || r.marked == NULL || r.mark_label == NULL ||
 	    r.fed == NULL || r.held_store == NULL || r.held == NULL || r.fleet_index == NULL ||
-	    r.outcomes == NULL || r.targets == NULL || r.pending == NULL)
+	    r.outcomes == NULL || r.targets == NULL || r.pending == NULL || r.befores == NULL ||
+	    r.before_versions == NULL)
 		abort();
 	r.cancel_checked_ms = time_mono_ms();
 	exec_fleet_init(&r.fleet);
@@ -395,15 +466,20 @@ static void run_group(struct runner_ctx *ctx, const PGresult *res, const int *ro
 		opts.pool = sessions;
 		opts.cb = (struct mig_callbacks){
 			.arg = &r, .target_started = on_started,
-			.changes_starting = on_changes_starting, .step_done = on_step,
-			.target_finished = on_finished, .cancelled = on_poll,
+			.changes_starting = on_changes_starting, .changes_recorded = on_changes_recorded,
+			.step_done = on_step, .target_finished = on_finished, .cancelled = on_poll,
 			.poll_ms = EXEC_FLUSH_MS, .feed = on_feed, .capacity = r.cap,
+			.wake_fd = recorder_fd(), .woken = recorder_fd() >= 0 ? on_woken : NULL,
 		};
 		mig_run(r.set, &opts, r.targets, r.n, r.outcomes, &err);
-		for (size_t k = 0; k < r.n; k++)
-			mig_outcome_release(&r.outcomes[k]);
 	}
+	recorder_wait();
+	release_unrun(&r);
 	run_flush(&r);
+	for (size_t k = 0; k < r.n; k++)
+		mig_outcome_release(&r.outcomes[k]);
+	free(r.befores);
+	free(r.before_versions);
 	free(r.pending);
 	exec_fleet_release(&r.fleet);
 	for (size_t k = 0; k < r.nfed; k++)
@@ -441,11 +517,12 @@ int64_t exec_task(struct runner_ctx *ctx)
 	int n, from = 0, *rows;
 
 	listen_cancels(ctx);
+	recorder_start(ctx->cfg);
 	if (sessions == NULL)
 		sessions = mig_pool_new(ctx->cfg->migration_batch_size * EXEC_POOL_FACTOR,
 					EXEC_POOL_IDLE_MS);
 	mig_pool_prune(sessions, *ctx->stop);
-	res = claim(ctx, NULL, 0, 0, &err);
+	res = claim(&ctx->db, ctx, NULL, 0, 0, &err);
 	if (res == NULL) {
 		/* The control database is down, or its schema not there yet:
 		 * back off from 1 s, doubling up to 8 s. */
@@ -489,6 +566,7 @@ int64_t exec_task(struct runner_ctx *ctx)
 
 void exec_task_release(void)
 {
+	recorder_stop();
 	mig_pool_free(sessions);
 	sessions = NULL;
 }

@@ -21,8 +21,14 @@ struct held {
 	const char *resumed_from;	/* where earlier claims left it: current_version
 					 * if one was recorded, else version_before */
 	bool before_written;		/* this run recorded version_before */
+	bool before_queued;		/* …asked the recorder to */
+	bool before_answered;		/* …and heard back (written or not) */
 	bool running;
 };
+
+struct flush;
+struct before_job;
+struct claim_job;
 
 /* An outcome waiting to be written with others (flush). */
 struct pending {
@@ -46,6 +52,8 @@ struct run {
 	PGresult **fed;			/* claims that fed the running engine, freed at the end */
 	size_t nfed;
 	int64_t fed_empty_ms;		/* when a feed last found nothing */
+	struct claim_job *claiming;	/* a feed's claim at the recorder, or NULL */
+	PGresult *claimed;		/* rows it claimed, not taken into the run yet */
 	struct held *held_store;	/* per target held, run or not (room for cap) */
 	size_t nheld;
 	struct mig_target *targets;	/* per engine index */
@@ -67,9 +75,14 @@ struct run {
 	const char **mark_label;	/* per execution: its first target, while not marked yet */
 	size_t nmarks;			/* executions to mark started at the next flush */
 	int64_t cancel_checked_ms;
-	struct pending *pending;	/* outcomes not written yet (room for every target) */
+	struct pending *pending;	/* outcomes not handed to the recorder (room for every target) */
 	size_t npending;
 	int64_t pending_since_ms;	/* when the oldest outcome or mark came */
+	struct flush *flushing;		/* marks and outcomes the recorder is writing, or NULL */
+	struct held **befores;		/* targets whose start is to be recorded (room for every target) */
+	char **before_versions;		/* …where each starts (owned; NULL: no version) */
+	size_t nbefores;
+	struct before_job *writing_befores; /* those the recorder is writing, or NULL */
 };
 
 /* The index of execution `id` among the run's (it must be one of them). */
@@ -89,12 +102,20 @@ void run_mark(struct run *r, const char *id, const char *label);
 void run_record(struct run *r, const struct held *h, const struct mig_outcome *o,
 		const char *label, const char *status);
 
-/* Write every buffered mark and outcome in one transaction, retried
- * through an outage of the control database. */
+/* Target `h` is about to change, from `version_before` (NULL: none):
+ * have the recorder write that down (with other targets' at once); the
+ * target's first change waits for h->before_answered (changes_recorded). */
+void run_record_before(struct run *r, struct held *h, const char *version_before);
+
+/* Write every buffered mark and outcome and wait for everything the run
+ * gave the recorder: at the end of a run. */
 void run_flush(struct run *r);
 
-/* run_flush when MIGRATION_BATCH_SIZE outcomes wait or the oldest has
- * waited EXEC_FLUSH_MS. */
+/* Hand the buffered marks and outcomes to the recorder, which writes them
+ * in one transaction (retried through an outage of the control database),
+ * when MIGRATION_BATCH_SIZE outcomes wait or the oldest has waited
+ * EXEC_FLUSH_MS, and the recorder is not writing the previous batch
+ * (meanwhile the next one grows). */
 void run_maybe_flush(struct run *r);
 
 /* A warning log line with the execution (NULL: none) and the error. */

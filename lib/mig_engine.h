@@ -126,6 +126,14 @@ struct mig_callbacks {
 	 * starts. Called before the first one commits, so a caller that
 	 * records it never loses where a target started. */
 	void (*changes_starting)(void *arg, size_t i, const char *version_before);
+	/* With changes_starting: asked before the target's first change
+	 * commits (its first script ran in a transaction, or a script run
+	 * outside one is about to start); false holds that commit — the
+	 * session waits, its transaction open, while the others go on — and
+	 * the engine asks again after `woken` or within poll_ms. Lets a
+	 * caller record where a target starts without stopping the run for
+	 * it. NULL: never held. */
+	bool (*changes_recorded)(void *arg, size_t i);
 	void (*step_done)(void *arg, size_t i, const struct mig_step *step);
 	void (*target_finished)(void *arg, size_t i, const struct mig_outcome *o);
 	/* Polled between migrations, and at least every poll_ms while
@@ -134,13 +142,23 @@ struct mig_callbacks {
 	bool (*cancelled)(void *arg);
 	int poll_ms;			/* 0: 1000 */
 	/* Asked when a session is free and fewer targets than sessions wait
-	 * to start: the caller may add up to `room` targets to the run by
-	 * writing them at targets[n..n+k) of the array given to mig_run()
-	 * (their outcomes go to outcomes[n..n+k)), and returns k. The run
-	 * ends when every target has finished and feed adds none. NULL: no
-	 * targets are added. */
-	size_t (*feed)(void *arg, size_t n, size_t room);
+	 * to start: the caller may add targets to the run by writing them at
+	 * targets[n..n+k) of the array given to mig_run() (their outcomes go
+	 * to outcomes[n..n+k)), k <= capacity - n, and returns k; `room` is
+	 * how many the engine would start soon. The caller sets *more when
+	 * targets it asked for elsewhere may still come: the run then does
+	 * not end, and asks again after `woken` (once the run is cancelled,
+	 * only while *more; the targets added then end cancelled). The run
+	 * ends when every target has finished and feed adds none and wants
+	 * no more. NULL: no targets are added. */
+	size_t (*feed)(void *arg, size_t n, size_t room, bool *more);
 	size_t capacity;		/* of targets[] and outcomes[], for feed */
+	/* A descriptor the engine also polls (with woken): when it is
+	 * readable, woken(arg) is called — it must drain it — and the engine
+	 * asks changes_recorded and feed again. How a caller doing its work
+	 * elsewhere (a thread) wakes the run. woken NULL: not polled. */
+	int wake_fd;
+	void (*woken)(void *arg);
 };
 
 struct mig_options {

@@ -33,6 +33,8 @@ struct fleet {
 	size_t *queue;			/* tasks waiting to (re)start, in order */
 	size_t nqueue;
 	size_t finished;
+	bool feed_more;			/* cb.feed expects more targets */
+	bool any_held;			/* a task waits for cb.changes_recorded */
 	uint64_t rng;
 	struct pollfd *fds;
 	int *fd_session;
@@ -334,8 +336,10 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 	const struct mig_callbacks *cb = &f->shared.opts->cb;
 	int every = cb->poll_ms > 0 ? cb->poll_ms : 1000;
 
-	if (cb->cancelled != NULL && (wake < 0 || wake > now + every))
-		wake = now + every;	/* look at the cancel flag now and then */
+	/* Look at the cancel flag, and ask again for what the caller does
+	 * elsewhere, now and then. */
+	if ((cb->cancelled != NULL || f->feed_more || f->any_held) && (wake < 0 || wake > now + every))
+		wake = now + every;
 	if (wake < 0)
 		return -1;
 	return wake <= now ? 0 : (int)(wake - now);
@@ -345,26 +349,54 @@ static void add_task(struct fleet *f, struct mig_outcome *outcomes);
 
 /* A session is free: ask the caller for more targets, keeping up to one
  * per session waiting, so that a free session finds one of its own
- * database among them (assign) rather than reconnecting elsewhere. */
+ * database among them (assign) rather than reconnecting elsewhere. A
+ * cancelled run asks only for what the caller still expects (those
+ * targets are then cancelled unstarted). */
 static void feed(struct fleet *f)
 {
 	const struct mig_callbacks *cb = &f->shared.opts->cb;
-	size_t room, k;
+	size_t room = 0, k;
 	bool free_session = false;
 
-	if (cb->feed == NULL || f->shared.cancelled || f->n >= f->cap ||
-	    f->nqueue >= (size_t)f->nsessions)
+	if (cb->feed == NULL || f->n >= f->cap) {
+		f->feed_more = false;
 		return;
-	for (int si = 0; si < f->nsessions && !free_session; si++)
-		free_session = f->bound[si] == NULL;
-	if (!free_session)
+	}
+	if (f->shared.cancelled && !f->feed_more)
 		return;
-	room = (size_t)f->nsessions - f->nqueue;
-	if (room > f->cap - f->n)
-		room = f->cap - f->n;
-	k = cb->feed(cb->arg, f->n, room);
-	for (size_t i = 0; i < k && i < room; i++)
+	if (!f->shared.cancelled) {
+		if (f->nqueue >= (size_t)f->nsessions)
+			return;
+		for (int si = 0; si < f->nsessions && !free_session; si++)
+			free_session = f->bound[si] == NULL;
+		if (!free_session)
+			return;
+		room = (size_t)f->nsessions - f->nqueue;
+		if (room > f->cap - f->n)
+			room = f->cap - f->n;
+	}
+	f->feed_more = false;
+	k = cb->feed(cb->arg, f->n, room, &f->feed_more);
+	if (k > f->cap - f->n)
+		k = f->cap - f->n;	/* the caller broke its contract */
+	for (size_t i = 0; i < k; i++)
 		add_task(f, f->outcomes);
+}
+
+/* Tasks holding their first commit: resume those the caller now lets
+ * through. */
+static void resume_held(struct fleet *f)
+{
+	f->any_held = false;
+	for (int si = 0; si < f->nsessions; si++) {
+		struct mig_task *t = f->bound[si];
+
+		if (t == NULL || t->step != TASK_STEP_HELD)
+			continue;
+		handle(f, si, mig_task_resume(t));
+		if (f->bound[si] == t && t->step == TASK_STEP_HELD)
+			f->any_held = true;
+	}
 }
 
 static int loop(struct fleet *f)
@@ -381,9 +413,10 @@ static int loop(struct fleet *f)
 			cancel_queued(f);
 		}
 		feed(f);
-		if (f->finished >= f->n)
+		if (f->finished >= f->n && !f->feed_more)
 			break;
 		assign(f, now);
+		resume_held(f);
 		for (int si = 0; si < f->nsessions; si++) {
 			short events;
 			int fd;
@@ -398,8 +431,14 @@ static int loop(struct fleet *f)
 			f->fds[nfds].revents = 0;
 			f->fd_session[nfds++] = si;
 		}
-		if (f->finished >= f->n)
+		if (f->finished >= f->n && !f->feed_more)
 			break;
+		if (cb->woken != NULL) {
+			f->fds[nfds].fd = cb->wake_fd;
+			f->fds[nfds].events = POLLIN;
+			f->fds[nfds].revents = 0;
+			f->fd_session[nfds++] = -1;
+		}
 		timeout = poll_timeout(f, now);
 		if (nfds == 0 && timeout < 0) {
 			log_error("migration engine: %zu targets left and nothing to wait for",
@@ -415,6 +454,11 @@ static int loop(struct fleet *f)
 			enum mig_session_state before = s->state;
 			enum mig_progress p;
 
+			if (si < 0) {
+				if (f->fds[k].revents != 0)
+					cb->woken(cb->arg);
+				continue;
+			}
 			if (f->fds[k].revents == 0 || f->bound[si] == NULL)
 				continue;
 			p = mig_session_progress(s, f->fds[k].revents);
@@ -554,8 +598,8 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	f.nsessions = (size_t)opts->parallel < cap ? opts->parallel : (int)cap;
 	f.sessions = mig_calloc((size_t)f.nsessions, sizeof(*f.sessions));
 	f.bound = mig_calloc((size_t)f.nsessions, sizeof(*f.bound));
-	f.fds = mig_calloc((size_t)f.nsessions, sizeof(*f.fds));
-	f.fd_session = mig_calloc((size_t)f.nsessions, sizeof(*f.fd_session));
+	f.fds = mig_calloc((size_t)f.nsessions + 1, sizeof(*f.fds));	/* and the wake fd */
+	f.fd_session = mig_calloc((size_t)f.nsessions + 1, sizeof(*f.fd_session));
 	f.tasks = mig_calloc(cap, sizeof(*f.tasks));
 	f.queue = mig_calloc(cap, sizeof(*f.queue));
 	for (int si = 0; si < f.nsessions; si++)

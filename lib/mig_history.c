@@ -197,7 +197,9 @@ void mig_history_insert_sql(struct strbuf *out, const char *schema_ident)
 	table_name(out, schema_ident);
 	strbuf_addstr(out, " (installed_rank, version, description, type, script, checksum,"
 		      " installed_by, execution_time, success)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, current_user), $8, $9)");
+		      " VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, current_user),"
+		      " COALESCE($8, (extract(epoch FROM clock_timestamp() - now()) * 1000)::int), $9)"
+		      " RETURNING execution_time");
 }
 
 void mig_history_delete_failed_sql(struct strbuf *out, const char *schema_ident)

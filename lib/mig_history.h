@@ -77,8 +77,9 @@ int64_t mig_history_lock_key(const char *schema);
  *  - select: every column, ordered by installed_rank, installed_on as ISO
  *    8601 text (the engine's sessions run in UTC);
  *  - insert: $1 rank, $2 version, $3 description, $4 type, $5 script,
- *    $6 checksum, $7 installed_by (NULL: current_user), $8 execution_time,
- *    $9 success;
+ *    $6 checksum, $7 installed_by (NULL: current_user), $8 execution_time
+ *    (NULL: the milliseconds since the transaction began, as the server
+ *    measures them), $9 success; returns the row's execution_time;
  *  - delete_failed: removes the rows with success = false;
  *  - update: sets $1 description, $2 type, $3 checksum of installed_rank $4;
  *  - create: statement `i` (0, 1, 2) of Flyway's createMetaDataTable.sql

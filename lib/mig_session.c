@@ -282,7 +282,7 @@ const PGresult *mig_session_result(const struct mig_session *s, int i)
 	return i >= 0 && i < s->alloc ? s->results[i] : NULL;
 }
 
-const PGresult *mig_session_error(const struct mig_session *s)
+int mig_session_error_index(const struct mig_session *s)
 {
 	int n = s->pipeline || s->nqueries > 0 ? s->nqueries : 1;
 
@@ -293,9 +293,16 @@ const PGresult *mig_session_error(const struct mig_session *s)
 			continue;
 		st = PQresultStatus(s->results[i]);
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
-			return s->results[i];
+			return i;
 	}
-	return NULL;
+	return -1;
+}
+
+const PGresult *mig_session_error(const struct mig_session *s)
+{
+	int i = mig_session_error_index(s);
+
+	return i >= 0 ? s->results[i] : NULL;
 }
 
 void mig_session_cancel(struct mig_session *s)

@@ -95,6 +95,9 @@ const PGresult *mig_session_result(const struct mig_session *s, int i);
  * succeeded before it (each statement gives one result). */
 const PGresult *mig_session_error(const struct mig_session *s);
 
+/* The index of that result (its statement in the pipeline), or -1. */
+int mig_session_error_index(const struct mig_session *s);
+
 /* Ask the server to cancel the statement in flight (blocks briefly). */
 void mig_session_cancel(struct mig_session *s);
 

@@ -54,6 +54,7 @@ void mig_task_reset(struct mig_task *t)
 	t->ncur_stmts = t->istmt = 0;
 	t->schema_exists = t->table_exists = t->schema_nonempty = false;
 	t->close_session = false;
+	t->may_commit = t->held_in_transaction = t->record_sent = false;
 	infra_error_clear(&t->pending_error);
 	t->pending_sqlstate[0] = '\0';
 }
@@ -336,7 +337,7 @@ static void queue_history_row(struct mig_task *t, const struct mig_script *sc, i
 	p[4] = script.buf;
 	p[5] = sum;
 	p[6] = o->installed_by;
-	p[7] = time_ms;
+	p[7] = ms >= 0 ? time_ms : NULL;	/* the server measures it */
 	p[8] = success ? "true" : "false";
 	mig_history_insert_sql(&t->sql, t->ident);
 	mig_session_queue(t->sess, t->sql.buf, 9, p);
@@ -371,18 +372,84 @@ static int expand(struct mig_task *t, const struct mig_script *sc)
 				       &t->text, &t->out->error);
 }
 
-static enum mig_task_result send_statement(struct mig_task *t)
+/* Statement `k` of the current script, in t->stmt. */
+static const char *statement_text(struct mig_task *t, size_t k)
 {
-	const struct mig_stmt *st = &t->cur_stmts[t->istmt];
+	const struct mig_stmt *st = &t->cur_stmts[k];
 	const char *base = t->text.len ? t->text.buf : t->todo[t->itodo]->sql;
 
 	strbuf_reset(&t->stmt);
 	strbuf_add(&t->stmt, base + st->off, st->len);
+	return t->stmt.buf;
+}
+
+static enum mig_task_result send_statement(struct mig_task *t)
+{
 	t->step = TASK_STEP_APPLY_STMT;
-	return sent(t, mig_session_send_simple(t->sess, t->stmt.buf));
+	return sent(t, mig_session_send_simple(t->sess, statement_text(t, t->istmt)));
+}
+
+/* The current script's statements in t->cur_stmts: split when read, or
+ * again after its placeholders were expanded. 0, or -1 (the outcome
+ * says why). */
+static int script_statements(struct mig_task *t, const struct mig_script *sc)
+{
+	size_t n;
+
+	free(t->stmts);
+	t->stmts = NULL;
+	if (!sc->placeholders) {
+		t->cur_stmts = sc->stmts;
+		t->ncur_stmts = sc->nstmts;
+		return 0;
+	}
+	if (mig_sql_split(t->text.buf, t->text.len, &t->stmts, &n, &t->out->error) != 0) {
+		t->out->status = MIG_STATUS_FAILED;
+		return -1;
+	}
+	t->cur_stmts = t->stmts;
+	t->ncur_stmts = n;
+	return 0;
 }
 
 static enum mig_task_result record(struct mig_task *t, bool commit);
+
+/* Whether the target's first change may commit (cb.changes_recorded);
+ * asked only until it says yes. */
+static bool may_commit(struct mig_task *t)
+{
+	const struct mig_callbacks *cb = &opts_of(t)->cb;
+
+	if (!t->may_commit)
+		t->may_commit = cb->changes_recorded == NULL || cb->changes_recorded(cb->arg, t->index);
+	return t->may_commit;
+}
+
+/* Hold the first commit until may_commit(): the scheduler polls nothing
+ * for this session meanwhile and calls mig_task_resume(). */
+static enum mig_task_result hold(struct mig_task *t, bool in_transaction)
+{
+	t->step = TASK_STEP_HELD;
+	t->held_in_transaction = in_transaction;
+	return TASK_AGAIN;
+}
+
+/* Run the current script's statements outside a transaction, one at a
+ * time (none: just its history row). */
+static enum mig_task_result run_statements(struct mig_task *t)
+{
+	t->istmt = 0;
+	if (t->ncur_stmts == 0)
+		return record(t, false);
+	return send_statement(t);
+}
+
+enum mig_task_result mig_task_resume(struct mig_task *t)
+{
+	if (!may_commit(t))
+		return TASK_AGAIN;
+	return t->held_in_transaction ? record(t, true) : run_statements(t);
+}
 
 /* Start the next script, or finish. */
 static enum mig_task_result apply_next(struct mig_task *t)
@@ -409,40 +476,30 @@ static enum mig_task_result apply_next(struct mig_task *t)
 			return TASK_FAILED;
 		}
 	}
+	if (script_statements(t, sc) != 0)
+		return TASK_FAILED;
 	t->exec_us = 0;
 	t->exec_started_us = time_mono_us();
 	if (!mig_script_autocommit(sc, PQserverVersion(t->sess->pg))) {
-		struct strbuf *q = &t->stmt;
-
-		strbuf_reset(q);
-		strbuf_addstr(q, "BEGIN;\n");
-		if (sc->placeholders)
-			strbuf_add(q, t->text.buf, t->text.len);
-		else
-			strbuf_add(q, sc->sql, sc->sql_len);
-		t->step = TASK_STEP_APPLY;
-		return sent(t, mig_session_send_simple(t->sess, q->buf));
+		/* In a transaction, one round trip: BEGIN, the statements and —
+		 * unless the caller holds the first commit — the history row
+		 * (its execution time measured by the server) and COMMIT. An
+		 * error stops the rest; the session is then closed, which rolls
+		 * the transaction back. */
+		mig_session_queue(t->sess, "BEGIN", 0, NULL);
+		for (size_t k = 0; k < t->ncur_stmts; k++)
+			mig_session_queue(t->sess, statement_text(t, k), 0, NULL);
+		t->record_sent = may_commit(t);
+		if (t->record_sent) {
+			queue_history_row(t, sc, -1, true);
+			mig_session_queue(t->sess, "COMMIT", 0, NULL);
+		}
+		return sent(t, send_queued(t, TASK_STEP_APPLY));
 	}
 	/* Outside a transaction: one statement at a time. */
-	free(t->stmts);
-	t->stmts = NULL;
-	if (sc->placeholders) {
-		size_t n;
-
-		if (mig_sql_split(t->text.buf, t->text.len, &t->stmts, &n, &t->out->error) != 0) {
-			t->out->status = MIG_STATUS_FAILED;
-			return TASK_FAILED;
-		}
-		t->cur_stmts = t->stmts;
-		t->ncur_stmts = n;
-	} else {
-		t->cur_stmts = sc->stmts;
-		t->ncur_stmts = sc->nstmts;
-	}
-	t->istmt = 0;
-	if (t->ncur_stmts == 0)
-		return record(t, false);
-	return send_statement(t);
+	if (!may_commit(t))
+		return hold(t, false);
+	return run_statements(t);
 }
 
 /* Queue the history row of the current script (and COMMIT when it ran in
@@ -463,26 +520,21 @@ static enum mig_task_result record(struct mig_task *t, bool commit)
  * failing one stay, so a success=false row records it and blocks the
  * schema until repair. */
 static enum mig_task_result script_failed(struct mig_task *t, const PGresult *res,
-					  bool in_transaction)
+					  bool in_transaction, long k)
 {
 	const struct mig_script *sc = t->todo[t->itodo];
 	const char *state = sqlstate_of(res);
 	char msg[200];
 
-	if (in_transaction) {
-		/* t->stmt holds "BEGIN;\n" and the script. Without a position
-		 * from the server, the statements that succeeded before the
-		 * error (BEGIN first) tell which one failed. */
-		int k = t->sess->nok - 1;
-
-		server_error(res, t->stmt.buf, 1, 1,
-			     k >= 0 && (size_t)k < sc->nstmts ? sc->stmts[k].line : 0, msg,
-			     sizeof(msg));
+	/* Statement k failed (-1: the BEGIN before them). */
+	if (k >= 0 && (size_t)k < t->ncur_stmts)
+		server_error(res, statement_text(t, (size_t)k), 0, t->cur_stmts[k].line,
+			     t->cur_stmts[k].line, msg, sizeof(msg));
+	else
+		server_error(res, NULL, 0, 0, 0, msg, sizeof(msg));
+	if (in_transaction)
 		return fail(t, mig_sqlstate_transient(state), state, "'%s' failed: %s",
 			    sc->script, msg);
-	}
-	server_error(res, t->stmt.buf, 0, t->cur_stmts[t->istmt].line,
-		     t->cur_stmts[t->istmt].line, msg, sizeof(msg));
 	infra_fail(&t->pending_error, INFRA_EMIGRATION,
 		   "'%s' failed outside a transaction, recorded as failed (repair after fixing): %s",
 		   sc->script, msg);
@@ -491,18 +543,29 @@ static enum mig_task_result script_failed(struct mig_task *t, const PGresult *re
 	return sent(t, send_queued(t, TASK_STEP_RECORD_FAILED));
 }
 
+static enum mig_task_result recorded(struct mig_task *t, const PGresult *history_row);
+
 static enum mig_task_result on_applied(struct mig_task *t)
 {
 	const PGresult *err = mig_session_error(t->sess);
 
 	t->exec_us += time_mono_us() - t->exec_started_us;
 	if (t->step == TASK_STEP_APPLY) {
+		/* Results: BEGIN, each statement, [the history row, COMMIT]. */
+		long k = (long)mig_session_error_index(t->sess) - 1;
+
+		if (err != NULL && t->record_sent && (size_t)k >= t->ncur_stmts)
+			return fail_result(t, err, "recording the migration failed");
 		if (err != NULL)
-			return script_failed(t, err, true);
+			return script_failed(t, err, true, k);
+		if (t->record_sent)
+			return recorded(t, mig_session_result(t->sess, (int)t->ncur_stmts + 1));
+		if (!may_commit(t))
+			return hold(t, true);
 		return record(t, true);
 	}
 	if (err != NULL)
-		return script_failed(t, err, false);
+		return script_failed(t, err, false, (long)t->istmt);
 	if (++t->istmt < t->ncur_stmts) {
 		t->exec_started_us = time_mono_us();
 		return send_statement(t);
@@ -526,7 +589,18 @@ static enum mig_task_result on_recorded(struct mig_task *t)
 	}
 	if (err != NULL)
 		return fail_result(t, err, "recording the migration failed");
-	record_step(t, sc, (int)((t->exec_us + 500) / 1000));
+	return recorded(t, mig_session_result(t->sess, 0));
+}
+
+/* The current script is applied and its history row written (it returned
+ * its execution time): on to the next. */
+static enum mig_task_result recorded(struct mig_task *t, const PGresult *history_row)
+{
+	const struct mig_script *sc = t->todo[t->itodo];
+	int ms = history_row != NULL && PQntuples(history_row) == 1
+		? atoi(PQgetvalue(history_row, 0, 0)) : (int)((t->exec_us + 500) / 1000);
+
+	record_step(t, sc, ms);
 	t->next_rank++;
 	t->itodo++;
 	return apply_next(t);
@@ -889,6 +963,8 @@ enum mig_task_result mig_task_continue(struct mig_task *t)
 		if (mig_session_error(t->sess) != NULL)
 			t->close_session = true;
 		return TASK_DONE;
+	case TASK_STEP_HELD:
+		return mig_task_resume(t);	/* nothing was in flight */
 	}
 	return TASK_FAILED;
 }

@@ -36,6 +36,7 @@ enum mig_task_step {
 	TASK_STEP_RECORD_FAILED, /* the success=false row of a failed non-transactional one */
 	TASK_STEP_WRITE,	/* repair's or baseline's changes */
 	TASK_STEP_RELEASE,	/* DISCARD ALL: lock and settings back */
+	TASK_STEP_HELD,		/* the first commit waits for cb.changes_recorded; nothing in flight */
 };
 
 enum mig_task_result {
@@ -81,6 +82,9 @@ struct mig_task {
 	int64_t exec_us;
 	int next_rank;
 	bool close_session;		/* the session must not serve another target */
+	bool may_commit;		/* cb.changes_recorded said yes */
+	bool held_in_transaction;	/* TASK_STEP_HELD: the script ran, its COMMIT waits */
+	bool record_sent;		/* TASK_STEP_APPLY: the history row and COMMIT went along */
 	struct infra_error pending_error; /* a failed non-transactional script, being recorded */
 	char pending_sqlstate[6];
 };
@@ -91,6 +95,10 @@ enum mig_task_result mig_task_start(struct mig_task *t);
 /* The round trip sent last has completed: handle it, send the next one or
  * end the attempt. */
 enum mig_task_result mig_task_continue(struct mig_task *t);
+
+/* A task in TASK_STEP_HELD: send what waited if cb.changes_recorded now
+ * lets it through (else TASK_AGAIN, still held). */
+enum mig_task_result mig_task_resume(struct mig_task *t);
 
 /* The session broke: record why (a transient failure). */
 enum mig_task_result mig_task_broken(struct mig_task *t, const char *why);

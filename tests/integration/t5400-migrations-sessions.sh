@@ -4,7 +4,9 @@
 # database runs on the backend the first one left idle instead of opening
 # another; a kept backend the server ended meanwhile is noticed before use
 # and replaced, its target neither failed nor retried; where a target
-# started is recorded before its first migration commits; and a new
+# started is recorded before its first migration commits — the engine
+# holds that commit, not its whole loop, until the runner's recorder has
+# written it; and a new
 # execution's targets are announced on infra_exec_work when it commits, the
 # channel idle runners sleep on. infrad runs with one runner here.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +15,7 @@
 migrations_schema_or_skip
 
 check "infrad restarts with one runner" restart_infrad INFRA_RUNNERS=1 INFRA_MIGRATION_BATCH_SIZE=2
-trap 'release_lock 2>/dev/null; restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+trap 'release_lock 2>/dev/null; drop_slow_record 2>/dev/null; restart_infrad >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
 
 new_db ms_pool
 s1=$(register ms_pool s1 tenant)
@@ -72,6 +74,37 @@ check "… and where the target started is on record already" test "$(psql_contr
 	WHERE execution_id = '$held'")" = "true 5"
 release_lock
 check "then it completes" wait_status 60 "$held" completed
+
+# ------------------------------------ the first commit waits for that
+# record, and only that commit: the recorder writes where a target starts
+# while its first migration runs. A trigger slows the write down by 3 s;
+# meanwhile the migration has run and waits, uncommitted, in its
+# transaction.
+psql_control -c "CREATE FUNCTION infra.t5400_slow() RETURNS trigger LANGUAGE plpgsql
+	AS \$\$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END \$\$" \
+	-c "CREATE TRIGGER t5400_slow BEFORE UPDATE ON infra.execution_targets FOR EACH ROW
+	WHEN (NEW.before_known AND NOT OLD.before_known AND NEW.status = 'in_progress')
+	EXECUTE FUNCTION infra.t5400_slow()" >/dev/null
+drop_slow_record() {
+	psql_control -c "DROP TRIGGER IF EXISTS t5400_slow ON infra.execution_targets" \
+		-c "DROP FUNCTION IF EXISTS infra.t5400_slow()" >/dev/null
+}
+in_first_transaction() {
+	[ "$(psql_target -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ms_pool'
+		AND application_name = 'infra-migrate' AND state = 'idle in transaction'")" = 1 ]
+}
+s5=$(register ms_pool s5 tenant)
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$s5\"}"
+slow=$EXEC
+check "the target's first migration ran and waits in its transaction" wait_for 10 in_first_transaction
+check "… uncommitted: the history has no version yet" test "$(versions ms_pool s5)" = ""
+check "… while where the target starts is being written" test "$(psql_control -c "SELECT before_known
+	FROM infra.execution_targets WHERE execution_id = '$slow'")" = f
+check "then it completes" wait_status 60 "$slow" completed
+check "… with every migration, and where it started (no version) on record" test "$(versions ms_pool s5) $(psql_control \
+	-c "SELECT before_known || coalesce(version_before, '-') FROM infra.execution_targets
+	WHERE execution_id = '$slow'")" = "$(versions ms_pool s1) true-"
+drop_slow_record
 
 # ---------------------------------------------- new work is announced
 # A session listening on the control database hears of the next
