@@ -77,11 +77,13 @@ static int input_or_respond(struct request *r, json_object *body, struct tenant_
 int handle_tenants_create(struct request *r)
 {
 	const struct config *cfg = r->app->cfg;
-	char id[UUID_STR_LEN], event_id[TENANT_EVENT_ID_MAX], owner[160], location[64];
+	char id[UUID_STR_LEN], owner[160], location[64];
 	struct tenant_input in;
 	struct infra_error err;
 	struct event_env env;
+	int rc;
 	json_object *body, *tenant, *details;
+	PGresult *event;
 
 	if (request_json_body_or_respond(r, &body) != 0)
 		return -1;
@@ -97,14 +99,16 @@ int handle_tenants_create(struct request *r)
 	/* The event is ours while we deliver it below; should this process
 	 * die first, a runner takes it when the lease runs out. */
 	if (tenant_create(&r->app->db, &in, actor_of(r), owner, cfg->probe_timeout_s * 2 + 10, id,
-			  event_id, &err) != 0) {
+			  &event, &err) != 0) {
 		json_object_put(body);
 		audit_tenant(r, "tenant.create", NULL, details, &err);
 		return respond_infra_error(r, &err);
 	}
 	json_object_put(body);
 	env = (struct event_env){ &r->app->db, cfg, r->app->cache, owner };
-	if (event_deliver(&env, event_id, &err) < 0) {
+	rc = event_deliver(&env, event, &err);
+	PQclear(event);
+	if (rc < 0) {
 		json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "tenant_id", json_object_new_string(id));

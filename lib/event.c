@@ -208,9 +208,6 @@ static int finish(const struct event_env *env, const struct event *ev, enum even
 
 enum { EC_ID, EC_TYPE, EC_RESOURCE, EC_PAYLOAD, EC_EXECUTION, EC_ATTEMPTS };
 
-#define EVENT_ROW_COLUMNS \
-	"o.id, o.event_type, o.resource_id, o.payload::text, o.execution_id, o.attempts"
-
 /* Handle row `row` of `res` (selected with EVENT_ROW_COLUMNS) and record
  * the outcome. Returns as finish(), with *handled the outcome. */
 static int handle_row(const struct event_env *env, const PGresult *res, int row,
@@ -255,23 +252,14 @@ static int handle_row(const struct event_env *env, const PGresult *res, int row,
 	return rc;
 }
 
-int event_deliver(const struct event_env *env, const char *id, struct infra_error *err)
+int event_deliver(const struct event_env *env, const PGresult *row, struct infra_error *err)
 {
-	const char *params[2] = { id, env->owner };
 	enum event_outcome oc;
-	PGresult *res;
 	int rc;
 
-	res = db_exec(env->db, err, "SELECT " EVENT_ROW_COLUMNS " FROM outbox o WHERE o.id = $1::bigint "
-		      "AND o.status = 'processing' AND o.lease_owner = $2", 2, params);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return infra_fail(err, INFRA_ENOTFOUND, "event %s is not held by this process", id);
-	}
-	rc = handle_row(env, res, 0, &oc, err);
-	PQclear(res);
+	if (PQntuples(row) != 1 || PQnfields(row) != EC_ATTEMPTS + 1)
+		return infra_fail(err, INFRA_EINTERNAL, "not an event row to deliver");
+	rc = handle_row(env, row, 0, &oc, err);
 	if (rc < 0)
 		return -1;
 	return rc == 0 && oc == EVENT_DONE ? 1 : 0;

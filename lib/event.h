@@ -86,12 +86,18 @@ typedef enum event_outcome (*event_handler_fn)(const struct event_env *env, cons
  * Returns when to run again (0 when there may be more). */
 int64_t event_task(struct runner_ctx *ctx);
 
-/* Deliver event `id`, which the caller recorded with a lease held by
- * env->owner (a request delivering its own event inline, before it
- * answers). Returns 1 when the event is done, 0 when it failed and was
- * left to the runners (retried later, same execution id), -1 when it could
- * not be read or recorded (`err`; the lease expires and a runner takes it). */
-int event_deliver(const struct event_env *env, const char *id, struct infra_error *err);
+/* An outbox row's columns as event_deliver() reads them (the table
+ * aliased `o`). */
+#define EVENT_ROW_COLUMNS \
+	"o.id, o.event_type, o.resource_id, o.payload::text, o.execution_id, o.attempts"
+
+/* Deliver the event in row 0 of `row` (EVENT_ROW_COLUMNS), which the
+ * caller has just recorded with a lease held by env->owner (a request
+ * delivering its own event inline, before it answers). Returns 1 when the
+ * event is done, 0 when it failed and was left to the runners (retried
+ * later, same execution id), -1 when its outcome could not be recorded
+ * (`err`; the lease expires and a runner takes it). */
+int event_deliver(const struct event_env *env, const PGresult *row, struct infra_error *err);
 
 /* For handlers: start the migration `body` (an execute body: {scope, …})
  * asks for, as the execution of event `ev` — with the id chosen for the

@@ -631,51 +631,56 @@ int exec_targets(struct db *db, const char *id, const char *scope, json_object *
 /* --- creating --- */
 
 /* The first event: the execution's progress as created. */
-static int first_event(struct db *db, const char *id, struct infra_error *err)
+/* Write execution `id`'s first event, a `progress` with the execution as
+ * it was created, which is also what *out gets (a new object). */
+static int first_event(struct db *db, const char *id, json_object **out, struct infra_error *err)
 {
 	PGresult *res = select_one(db, id, NULL, false, err);
-	json_object *exec, *data;
+	json_object *data;
 	const char *type = "progress";
 	int rc;
 
 	if (res == NULL)
 		return -1;
-	exec = exec_json_from_row(res, 0, time_wall_s());
-	data = exec_progress_event(exec);
+	*out = exec_json_from_row(res, 0, time_wall_s());
+	data = exec_progress_event(*out);
 	rc = exec_events_insert(db, id, 1, 1, &type, &data, err);
 	json_object_put(data);
-	json_object_put(exec);
 	PQclear(res);
 	return rc;
 }
 
 /* Claim the targets of the new execution `id` against executions still
- * running. On a conflict, name one of those in `err` and *conflict_id. */
+ * running: each (database, schema) has one row in active_targets. On a
+ * conflict — fewer rows taken than targets — name one of those in `err`
+ * and *conflict_id (the caller rolls everything back). */
 static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_STR_LEN],
 			 struct infra_error *err)
 {
 	const char *params[1] = { id };
 	struct infra_error ignored;
 	PGresult *res;
+	bool all;
 
-	if (db_exec_command(db, err, "SAVEPOINT claim", 0, NULL) != 0)
-		return -1;
 	/* The runners waiting for work hear of it when this commits. */
-	if (db_exec_command(db, err, "WITH a AS (INSERT INTO active_targets (database_id, schema_name, "
-			    "execution_id) SELECT database_id, schema_name, execution_id "
-			    "FROM execution_targets WHERE execution_id = $1::uuid RETURNING 1) "
-			    "SELECT pg_notify('" EXEC_WORK_CHANNEL "', '') WHERE EXISTS (SELECT 1 FROM a)",
-			    1, params) == 0)
-		return 0;
-	if (err->kind != INFRA_ECONFLICT ||
-	    db_exec_command(db, &ignored, "ROLLBACK TO SAVEPOINT claim", 0, NULL) != 0)
+	res = db_exec(db, err, "WITH a AS (INSERT INTO active_targets (database_id, schema_name, "
+		      "execution_id) SELECT database_id, schema_name, execution_id "
+		      "FROM execution_targets WHERE execution_id = $1::uuid ON CONFLICT DO NOTHING "
+		      "RETURNING 1) SELECT (SELECT count(*) FROM a) = (SELECT count(*) "
+		      "FROM execution_targets WHERE execution_id = $1::uuid), "
+		      "pg_notify('" EXEC_WORK_CHANNEL "', '')", 1, params);
+	if (res == NULL)
 		return -1;
-	/* Which execution holds them (the caller rolls everything back). */
+	all = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (all)
+		return 0;
+	/* Which execution holds them. */
 	res = db_exec(db, &ignored,
 		      "SELECT a.execution_id, count(*) OVER () FROM active_targets a "
 		      "JOIN execution_targets t ON t.database_id = a.database_id "
-		      "AND t.schema_name = a.schema_name WHERE t.execution_id = $1::uuid LIMIT 1",
-		      1, params);
+		      "AND t.schema_name = a.schema_name WHERE t.execution_id = $1::uuid "
+		      "AND a.execution_id <> $1::uuid LIMIT 1", 1, params);
 	if (res != NULL && PQntuples(res) == 1) {
 		if (conflict_id != NULL)
 			snprintf(conflict_id, UUID_STR_LEN, "%s", PQgetvalue(res, 0, 0));
@@ -690,13 +695,14 @@ static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_ST
 }
 
 /* The rest of creating execution `id`, whose rows are inserted in the
- * open transaction: claim its targets, write its first event, read it
- * back into *out and commit; on any failure roll everything back. */
+ * open transaction: claim its targets, write its first event (the
+ * execution goes to *out) and commit; on any failure roll everything
+ * back. */
 static int created(struct db *db, const char *id, json_object **out,
 		   char conflict_id[UUID_STR_LEN], struct infra_error *err)
 {
-	if (claim_targets(db, id, conflict_id, err) == 0 && first_event(db, id, err) == 0 &&
-	    exec_get(db, id, NULL, out, err) == 0 && db_commit(db, err) == 0)
+	if (claim_targets(db, id, conflict_id, err) == 0 && first_event(db, id, out, err) == 0 &&
+	    db_commit(db, err) == 0)
 		return 0;
 	db_rollback(db);
 	json_object_put(*out);

@@ -31,7 +31,15 @@
 enum {
 	TC_ID, TC_SLUG, TC_NAME, TC_DATABASE, TC_SCHEMA, TC_STATUS, TC_ERROR, TC_EXECUTION,
 	TC_CREATED_AT, TC_CREATED_BY, TC_UPDATED_AT, TC_DELETED_AT, TC_DELETED_BY, TC_CREATED_US,
+	/* with_target: its database as a migration target, and the state of
+	 * that database's circuit breaker */
+	TC_DB, TC_DB_SCHEMA = TC_DB + EXEC_DB_NCOLUMNS, TC_DB_TYPE, TC_DB_ACTIVE, TC_DB_CIRCUIT,
 };
+
+#define TENANT_TARGET_COLUMNS \
+	", " EXEC_DB_COLUMNS ", t.schema_name, d.database_type, d.is_active, coalesce(dc.state, 'closed')"
+#define TENANT_TARGET_JOINS \
+	" LEFT JOIN databases d ON d.id = t.database_id LEFT JOIN database_circuits dc ON dc.database_id = d.id"
 
 static const char *const tenant_keys[] = {
 	[TC_ID] = "id", [TC_SLUG] = "slug", [TC_NAME] = "name", [TC_DATABASE] = "database_id",
@@ -62,9 +70,10 @@ static const char *ref_clause(const char *ref)
 	return NULL;
 }
 
-/* Select tenant `ref` within `scope` (FOR UPDATE when `lock`). Returns
- * the row (the caller PQclear()s) or NULL: INFRA_ENOTFOUND. */
-static PGresult *select_tenant(struct db *db, const char *ref, const char *scope, bool lock,
+/* Select tenant `ref` within `scope` (and with `with_target`, its
+ * database's TC_DB… columns too). Returns the row (the caller PQclear()s)
+ * or NULL: INFRA_ENOTFOUND. */
+static PGresult *select_tenant(struct db *db, const char *ref, const char *scope, bool with_target,
 			       struct infra_error *err)
 {
 	const char *where = ref ? ref_clause(ref) : NULL, *params[2] = { ref, scope };
@@ -75,8 +84,8 @@ static PGresult *select_tenant(struct db *db, const char *ref, const char *scope
 		infra_fail(err, INFRA_ENOTFOUND, "no such tenant");
 		return NULL;
 	}
-	strbuf_addf(&sql, "SELECT " TENANT_COLUMNS " FROM tenants t WHERE %s%s", where,
-		    lock ? " FOR UPDATE" : "");
+	strbuf_addf(&sql, "SELECT " TENANT_COLUMNS "%s FROM tenants t%s WHERE %s",
+		    with_target ? TENANT_TARGET_COLUMNS : "", with_target ? TENANT_TARGET_JOINS : "", where);
 	res = db_exec(db, err, sql.buf, 2, params);
 	strbuf_release(&sql);
 	if (res != NULL && PQntuples(res) == 0) {
@@ -157,8 +166,8 @@ static json_object *created_payload(const struct tenant_input *in, const char *i
 }
 
 int tenant_create(struct db *db, const struct tenant_input *in, const char *actor,
-		  const char *owner, int lease_s, char id[UUID_STR_LEN],
-		  char event_id[TENANT_EVENT_ID_MAX], struct infra_error *err)
+		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
+		  struct infra_error *err)
 {
 	char execution_id[UUID_STR_LEN], lease[16];
 	const char *params[10];
@@ -187,19 +196,21 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *acto
 	res = db_exec(db, err, "WITH t AS (INSERT INTO tenants (id, slug, name, database_id, schema_name, "
 		      "migration_execution_id, created_by) SELECT $1::uuid, $2, $3, d.id, $5, $6::uuid, $7 "
 		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active ON CONFLICT DO NOTHING "
-		      "RETURNING id) INSERT INTO outbox (event_type, resource_id, payload, status, attempts, "
-		      "lease_owner, lease_expires_at, execution_id) SELECT 'tenant.created', t.id::text, "
-		      "$8::jsonb, 'processing', 1, $9, clock_timestamp() + make_interval(secs => $10::int), "
-		      "$6::uuid FROM t RETURNING id", 10, params);
+		      "RETURNING id) INSERT INTO outbox AS o (event_type, resource_id, payload, status, "
+		      "attempts, lease_owner, lease_expires_at, execution_id) SELECT 'tenant.created', "
+		      "t.id::text, $8::jsonb, 'processing', 1, $9, clock_timestamp() + "
+		      "make_interval(secs => $10::int), $6::uuid FROM t RETURNING " EVENT_ROW_COLUMNS,
+		      10, params);
 	json_object_put(payload);
+	*event = NULL;
 	if (res == NULL)
 		return -1;
 	created = PQntuples(res) == 1;
-	if (created)
-		snprintf(event_id, TENANT_EVENT_ID_MAX, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (created)
+	if (created) {
+		*event = res;
 		return 0;
+	}
+	PQclear(res);
 	{
 		const char *dparams[1] = { in->database_id };
 
@@ -336,6 +347,14 @@ static int session_connect(struct mig_session *s, const char *conninfo, int time
 	return -1;
 }
 
+/* Whether `res` failed for want of a privilege (SQLSTATE 42501). */
+static bool refused(const PGresult *res)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state != NULL && strcmp(state, "42501") == 0;
+}
+
 /* The DDL on connected session `s`. Returns 0, or -1 with why and
  * *broken as session_run. */
 static int schema_ddl_on(struct mig_session *s, const char *schema, bool drop, int64_t deadline,
@@ -352,24 +371,26 @@ static int schema_ddl_on(struct mig_session *s, const char *schema, bool drop, i
 		snprintf(why, INFRA_ERRMSG_MAX, "cannot quote the schema name");
 		goto out;
 	}
-	/* The server gives up before we do. CREATE SCHEMA IF NOT EXISTS
-	 * needs CREATE on the database even when the schema exists: look
-	 * first (in the same round trip), so a schema made beforehand by
-	 * its owner is taken as it is. */
+	/* The server gives up before we do; settings and DDL go in one round
+	 * trip. */
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s * 1000);
 	mig_session_queue(s, "SELECT set_config('statement_timeout', $1, false), "
 			  "set_config('lock_timeout', $1, false)", 1, params);
-	if (!drop)
-		mig_session_queue(s, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1, &schema);
-	if (session_run(s, NULL, deadline, timeout_s, why, broken) != 0)
-		goto out;
-	if (!drop && strcmp(PQgetvalue(mig_session_result(s, 1), 0, 0), "0") != 0) {
-		rc = 0;
-		goto out;
-	}
 	strbuf_addf(&sql, drop ? "DROP SCHEMA IF EXISTS %s CASCADE" : "CREATE SCHEMA IF NOT EXISTS %s",
 		    ident);
-	rc = session_run(s, sql.buf, deadline, timeout_s, why, broken);
+	mig_session_queue(s, sql.buf, 0, NULL);
+	rc = session_run(s, NULL, deadline, timeout_s, why, broken);
+	/* CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
+	 * the schema exists: refused that, look whether it does, so a schema
+	 * made beforehand by its owner is taken as it is. */
+	if (rc != 0 && !drop && !*broken && refused(mig_session_error(s))) {
+		char again[INFRA_ERRMSG_MAX];
+
+		mig_session_queue(s, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1, &schema);
+		if (session_run(s, NULL, deadline, timeout_s, again, broken) == 0 &&
+		    strcmp(PQgetvalue(mig_session_result(s, 0), 0, 0), "0") != 0)
+			rc = 0;
+	}
 out:
 	PQfreemem(ident);
 	strbuf_release(&sql);
@@ -414,30 +435,33 @@ void tenant_sessions_release(void)
 	kept = NULL;
 }
 
-/* Run the DDL for `schema` on database `database_id` as its registered
- * user. Returns 1 when done, 0 when it failed (why), -1 on a
- * control-database error (err). */
-static int target_ddl(struct db *db, const struct config *cfg, const char *database_id,
-		      const char *schema, bool drop, char *why, struct infra_error *err)
+/* Run the DDL for the schema of the tenant in row 0 of `res` (selected
+ * with_target) on its database as its registered user. Returns 1 when
+ * done, 0 when it failed (why), -1 on a control-database error (err). */
+static int target_ddl(struct db *db, const struct config *cfg, const PGresult *res, bool drop,
+		      char *why, struct infra_error *err)
 {
 	struct exec_fleet f;
 	const struct exec_fleet_target *t;
 	int rc;
 
-	exec_fleet_init(&f);
-	if (exec_fleet_load_single(&f, db, cfg, database_id, schema, NULL, err) != 0) {
-		exec_fleet_release(&f);
-		if (err->kind != INFRA_ENOTFOUND)
-			return -1;
+	if (PQgetisnull(res, 0, TC_DB_ACTIVE) || PQgetvalue(res, 0, TC_DB_ACTIVE)[0] != 't') {
 		snprintf(why, INFRA_ERRMSG_MAX, "the database is no longer registered");
 		return 0;
+	}
+	exec_fleet_init(&f);
+	/* A closed circuit (read with the tenant) needs no question. */
+	if (exec_fleet_add_row(&f, strcmp(PQgetvalue(res, 0, TC_DB_CIRCUIT), "closed") == 0 ? NULL : db,
+			       cfg, res, 0, TC_DB, TC_DB_SCHEMA, TC_DB_TYPE, err) != 0) {
+		exec_fleet_release(&f);
+		return -1;
 	}
 	t = &f.items[0];
 	if (t->skip[0] != '\0') {
 		snprintf(why, INFRA_ERRMSG_MAX, "%.*s", INFRA_ERRMSG_MAX - 1, t->skip);
 		rc = 0;
 	} else {
-		rc = schema_ddl(t->conninfo, schema, drop, cfg->probe_timeout_s, why) == 0 ? 1 : 0;
+		rc = schema_ddl(t->conninfo, t->schema, drop, cfg->probe_timeout_s, why) == 0 ? 1 : 0;
 	}
 	exec_fleet_release(&f);
 	return rc;
@@ -453,7 +477,7 @@ int tenant_provision(struct db *db, const struct config *cfg, const char *id, bo
 	int done;
 
 	why[0] = '\0';
-	res = select_tenant(db, id, NULL, false, err);
+	res = select_tenant(db, id, NULL, true, err);
 	if (res == NULL)
 		return -1;
 	status = PQgetvalue(res, 0, TC_STATUS);
@@ -465,8 +489,7 @@ int tenant_provision(struct db *db, const struct config *cfg, const char *id, bo
 		PQclear(res);
 		return done >= 0 ? done : infra_fail(err, INFRA_ENOTFOUND, "tenant %s was deleted", id);
 	}
-	done = target_ddl(db, cfg, PQgetvalue(res, 0, TC_DATABASE), PQgetvalue(res, 0, TC_SCHEMA),
-			  false, reason, err);
+	done = target_ddl(db, cfg, res, false, reason, err);
 	PQclear(res);
 	if (done < 0)
 		return -1;
@@ -561,7 +584,7 @@ int tenant_delete(struct db *db, const struct config *cfg, const char *ref, cons
 {
 	const char *params[2] = { id, actor };
 	char why[INFRA_ERRMSG_MAX];
-	PGresult *res = select_tenant(db, ref, scope, false, err);
+	PGresult *res = select_tenant(db, ref, scope, drop_schema, err);
 	long n;
 
 	if (res == NULL)
@@ -572,8 +595,7 @@ int tenant_delete(struct db *db, const struct config *cfg, const char *ref, cons
 		return infra_fail(err, INFRA_ENOTFOUND, "no such tenant");
 	}
 	if (drop_schema) {
-		int done = target_ddl(db, cfg, PQgetvalue(res, 0, TC_DATABASE), PQgetvalue(res, 0, TC_SCHEMA),
-				      true, why, err);
+		int done = target_ddl(db, cfg, res, true, why, err);
 
 		if (done <= 0) {
 			PQclear(res);

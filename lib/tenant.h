@@ -31,7 +31,6 @@
 #define TENANT_SCHEMA_MAX 63		/* PostgreSQL's NAMEDATALEN - 1 */
 #define TENANT_SCHEMA_PREFIX "tenant_"	/* the default schema: tenant_<slug> */
 #define TENANT_LIST_MAX 100
-#define TENANT_EVENT_ID_MAX 24
 
 /* --- input (tenant_input.c; pure) --- */
 
@@ -75,12 +74,13 @@ int tenant_database_check(struct db *db, const char *id, const char *scope, cons
 /* Record tenant `in` created by `actor` and its tenant.created event, in
  * one transaction; the event is held by `owner` for `lease_s` seconds
  * (the caller delivers it: event_deliver). Returns 0 with the tenant's id
- * and the event's id, or -1: INFRA_ECONFLICT (the slug, or the schema on
- * that database, belongs to a live tenant), INFRA_EINVAL (field
- * database_id: the database went away), or a database error. */
+ * and *event, the event's row (EVENT_ROW_COLUMNS; the caller PQclear()s
+ * it), or -1: INFRA_ECONFLICT (the slug, or the schema on that database,
+ * belongs to a live tenant), INFRA_EINVAL (field database_id: the
+ * database went away), or a database error. */
 int tenant_create(struct db *db, const struct tenant_input *in, const char *actor,
-		  const char *owner, int lease_s, char id[UUID_STR_LEN],
-		  char event_id[TENANT_EVENT_ID_MAX], struct infra_error *err);
+		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
+		  struct infra_error *err);
 
 /* Tenant `ref` (an id, or the slug of a live tenant) within `scope`, as
  * the API shows it: {id, slug, name, database_id, schema, status, error,

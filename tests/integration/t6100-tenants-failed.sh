@@ -3,7 +3,8 @@
 # database's user lacks CREATE on the database. The tenant is created
 # `failed` with the server's reason (nothing half-done: no schema, no
 # execution, its event done), /migrate refuses while the cause stays, and
-# after a GRANT the same route creates the schema and migrates it. A
+# after a GRANT the same route creates the schema and migrates it; a
+# schema its owner made beforehand is taken as it is without the GRANT. A
 # database that does not answer fails the tenant the same way, promptly.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
@@ -55,6 +56,18 @@ check "the retry is audited" test "$(psql_control -c "SELECT count(*) FROM infra
 	WHERE action = 'tenant.migrate' AND resource_id = '$slug' AND outcome = 'success'")" = 1
 check "the refusal is audited too" test "$(psql_control -c "SELECT count(*) FROM infra.audit_log
 	WHERE action = 'tenant.migrate' AND resource_id = '$slug' AND outcome = 'failure'")" = 1
+
+# ------------------------------- a schema made beforehand by its owner
+# The user may not create schemas in the database, but the tenant's schema
+# is there already, its own: it is taken as it is (CREATE SCHEMA IF NOT
+# EXISTS is refused even then; the existing one is looked up after).
+psql_target -c "REVOKE CREATE ON DATABASE ten_nocreate FROM ten_nocreate" >/dev/null
+target_psql ten_nocreate -c "CREATE SCHEMA tenant_pre_$RUN AUTHORIZATION ten_nocreate" >/dev/null
+create_tenant "$TEN" "pre_$RUN" "$db"
+expect_status 201 "a tenant whose schema exists already is created"
+expect_json '[.status, .error] | join(" ")' "active " "active, without an error"
+check "its migration completes" wait_status 60 "$TEXEC" completed
+check "in the schema made beforehand" migrated ten_nocreate "tenant_pre_$RUN"
 
 # ------------------------------------------------------ an absent database
 as "$MIG" POST '/databases?verify=false' "$(db_body "down-$RUN" nobody x 1)"
