@@ -545,11 +545,10 @@ void run_maybe_flush(struct run *r)
 void run_flush(struct run *r)
 {
 	for (;;) {
-		recorder_wait();
+		recorder_wait();	/* nothing of the run's is at the recorder after it */
 		if (r->npending == 0 && r->nmarks == 0)
 			return;
-		if (r->flushing == NULL)
-			flush_submit(r);
+		flush_submit(r);
 	}
 }
 

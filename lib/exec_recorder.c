@@ -141,13 +141,21 @@ void recorder_collect(void)
 
 void recorder_wait(void)
 {
+	bool idle = false;
+
 	if (!rec.threaded)
 		return;
-	pthread_mutex_lock(&rec.lock);
-	while (rec.busy > 0)
-		pthread_cond_wait(&rec.changed, &rec.lock);
-	pthread_mutex_unlock(&rec.lock);
-	recorder_collect();
+	/* A `done` may submit another job (the next batch): wait for it too. */
+	while (!idle) {
+		pthread_mutex_lock(&rec.lock);
+		while (rec.busy > 0)
+			pthread_cond_wait(&rec.changed, &rec.lock);
+		pthread_mutex_unlock(&rec.lock);
+		recorder_collect();
+		pthread_mutex_lock(&rec.lock);
+		idle = rec.busy == 0;
+		pthread_mutex_unlock(&rec.lock);
+	}
 }
 
 void recorder_stop(void)

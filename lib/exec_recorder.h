@@ -41,7 +41,8 @@ void recorder_submit(struct recorder_job *job);
  * submitted. */
 void recorder_collect(void);
 
-/* Wait until every job submitted has finished, and collect them. */
+/* Wait until every job submitted has finished and is collected — those
+ * the collected jobs' `done` submitted too. */
 void recorder_wait(void);
 
 /* Stop the thread (after the jobs queued) and close its connection. */
