@@ -99,11 +99,13 @@ function createForm(section, created, pager, signal) {
 				const { data: t } = await api('POST', '/tenants', { body, signal });
 				form.reset();
 				section.hidden = true;
+				// Its row too: the list below starts with the oldest
+				// tenants, so a new one is usually on a later page.
 				replace(created, notice(`Tenant ${t.slug} created (schema ${t.schema}). Its migration: `,
 					t.migration_execution_id
 						? h('a', { href: link(`/migrations/${t.migration_execution_id}`), class: 'tenant-execution' },
 							`execution ${t.migration_execution_id.slice(0, 8)}`)
-						: 'none started'));
+						: 'none started'), tenantTable([t]));
 				await pager.first();
 			} catch (err) {
 				if (!signal.aborted)
