@@ -207,8 +207,8 @@ static void handle(struct fleet *f, int si, enum mig_task_result r)
 }
 
 /* Take the first queued task that may start now, preferring one of the
- * database `db`; -1 when none. */
-static long take_ready(struct fleet *f, int db, int64_t now)
+ * database `db` (with `own_only`, only one of it); -1 when none. */
+static long take_ready(struct fleet *f, int db, bool own_only, int64_t now)
 {
 	long any = -1;
 
@@ -221,7 +221,7 @@ static long take_ready(struct fleet *f, int db, int64_t now)
 			any = (long)q;
 			break;
 		}
-		if (any < 0)
+		if (any < 0 && !own_only)
 			any = (long)q;
 	}
 	if (any >= 0) {
@@ -235,47 +235,54 @@ static long take_ready(struct fleet *f, int db, int64_t now)
 	return -1;
 }
 
-/* Give free sessions work: the next target of their database when there
- * is one (reusing the connection), another database's otherwise. */
-static void assign(struct fleet *f, int64_t now)
+/* Start task `t` on free session `si`: on its connection when it is to
+ * the task's database, else on a session to that database from the pool
+ * (this one waiting there), else on a new connection. */
+static void start_on(struct fleet *f, int si, struct mig_task *t, int64_t now)
 {
 	const struct mig_options *o = f->shared.opts;
+	struct mig_session *s = &f->sessions[si];
 
-	for (int si = 0; si < f->nsessions && f->nqueue > 0; si++) {
-		struct mig_session *s = &f->sessions[si];
-		struct mig_task *t;
-		long ti;
-
-		if (f->bound[si] != NULL)
-			continue;
-		ti = take_ready(f, s->state == MIG_SESSION_IDLE ? s->db : -1, now);
-		if (ti < 0)
-			return;
-		t = &f->tasks[ti];
-		t->queued = false;
-		t->running = true;
-		t->sess = s;
-		f->bound[si] = t;
-		if (t->started_ms == 0)
-			t->started_ms = now;
-		t->deadline_ms = o->target_timeout_ms > 0 ? now + o->target_timeout_ms : 0;
-		if (o->cb.target_started != NULL)
-			o->cb.target_started(o->cb.arg, t->index, t->attempt);
-		/* A session to another database waits in the pool for a later
-		 * run, and one to this database may be waiting there. */
-		if (o->pool != NULL && !(s->state == MIG_SESSION_IDLE && s->db == t->db)) {
-			if (s->state == MIG_SESSION_IDLE)
-				mig_pool_put(o->pool, f->targets[s->db].conninfo, s);
-			if (mig_pool_take(o->pool, t->target->conninfo, s))
-				s->db = t->db;
-		}
-		if (s->state == MIG_SESSION_IDLE && s->db == t->db) {
-			handle(f, si, mig_task_start(t));
-		} else if (mig_session_connect(s, t->target->conninfo, o->connect_timeout_s,
-					       t->db) != 0) {
-			handle(f, si, mig_task_broken(t, s->error));
-		}
+	t->queued = false;
+	t->running = true;
+	t->sess = s;
+	f->bound[si] = t;
+	if (t->started_ms == 0)
+		t->started_ms = now;
+	t->deadline_ms = o->target_timeout_ms > 0 ? now + o->target_timeout_ms : 0;
+	if (o->cb.target_started != NULL)
+		o->cb.target_started(o->cb.arg, t->index, t->attempt);
+	if (o->pool != NULL && !(s->state == MIG_SESSION_IDLE && s->db == t->db)) {
+		if (s->state == MIG_SESSION_IDLE)
+			mig_pool_put(o->pool, f->targets[s->db].conninfo, s);
+		if (mig_pool_take(o->pool, t->target->conninfo, s))
+			s->db = t->db;
 	}
+	if (s->state == MIG_SESSION_IDLE && s->db == t->db)
+		handle(f, si, mig_task_start(t));
+	else if (mig_session_connect(s, t->target->conninfo, o->connect_timeout_s, t->db) != 0)
+		handle(f, si, mig_task_broken(t, s->error));
+}
+
+/* Give free sessions work: first each connected one the next target of
+ * its database, if there is one (reusing the connection); then what is
+ * left to the sessions still free, which connect to another database.
+ * (In one pass, a session would take another database's target that a
+ * free session of that database, later in the list, could have run on
+ * its own connection.) */
+static void assign(struct fleet *f, int64_t now)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int si = 0; si < f->nsessions && f->nqueue > 0; si++) {
+			const struct mig_session *s = &f->sessions[si];
+			long ti;
+
+			if (f->bound[si] != NULL || (pass == 0 && s->state != MIG_SESSION_IDLE))
+				continue;
+			ti = take_ready(f, s->state == MIG_SESSION_IDLE ? s->db : -1, pass == 0, now);
+			if (ti >= 0)
+				start_on(f, si, &f->tasks[ti], now);
+		}
 }
 
 /* Targets not started are cancelled; running ones stop at their next
@@ -450,15 +457,17 @@ static int loop(struct fleet *f)
 			return log_errno("poll", "migration sessions");
 		for (int k = 0; k < nfds && rc > 0; k++) {
 			int si = f->fd_session[k];
-			struct mig_session *s = &f->sessions[si];
-			enum mig_session_state before = s->state;
+			struct mig_session *s;
+			enum mig_session_state before;
 			enum mig_progress p;
 
-			if (si < 0) {
+			if (si < 0) {		/* the caller's wake fd */
 				if (f->fds[k].revents != 0)
 					cb->woken(cb->arg);
 				continue;
 			}
+			s = &f->sessions[si];
+			before = s->state;
 			if (f->fds[k].revents == 0 || f->bound[si] == NULL)
 				continue;
 			p = mig_session_progress(s, f->fds[k].revents);
