@@ -698,6 +698,7 @@ void run_record_before(struct run *r, struct held *h, const char *version_before
 	if (h->earlier || h->before_queued)
 		return;
 	h->before_queued = true;
+	h->before_asked_ms = time_mono_ms();
 	r->befores[r->nbefores] = h;
 	r->before_versions[r->nbefores++] = version_before ? xstrdup(version_before) : NULL;
 	/* While the recorder writes one lot, the next one gathers. */

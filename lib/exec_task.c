@@ -44,25 +44,59 @@ static struct mig_pool *sessions;	/* the engine's sessions kept between runs */
 
 /* --- leases --- */
 
-/* Push the lease of everything this runner holds, at most every lease/3. */
-static void renew_leases(struct runner_ctx *ctx, bool force)
-{
-	char lease[16];
-	const char *params[2] = { ctx->owner, lease };
-	struct infra_error err;
-	int64_t now = time_mono_ms();
+/* A renewal of this runner's leases, made by the recorder: on the
+ * recorder's connection, after the batch it may be writing, never
+ * waiting on that batch's row locks from another connection. */
+struct renew_job {
+	struct recorder_job job;
+	const struct runner_ctx *ctx;
+	int64_t asked_ms;
+	bool renewed;
+};
 
-	if (!force && now - last_renew_ms < (int64_t)ctx->cfg->migration_lease_s * 1000 / 3)
-		return;
-	snprintf(lease, sizeof(lease), "%d", ctx->cfg->migration_lease_s);
-	if (db_exec_command(&ctx->db, &err,
-			    "UPDATE execution_targets SET lease_expires_at = clock_timestamp() + "
-			    "make_interval(secs => $2::int) WHERE lease_owner = $1 AND status = 'in_progress'",
-			    2, params) != 0) {
+static bool renewing;			/* a renewal is at the recorder */
+
+static void renew_work(struct recorder_job *job, struct db *db)
+{
+	struct renew_job *j = (struct renew_job *)job;
+	char lease[16];
+	const char *params[2] = { j->ctx->owner, lease };
+	struct infra_error err;
+
+	snprintf(lease, sizeof(lease), "%d", j->ctx->cfg->migration_lease_s);
+	j->renewed = db_exec_command(db, &err, "UPDATE execution_targets SET lease_expires_at = "
+				     "clock_timestamp() + make_interval(secs => $2::int) "
+				     "WHERE lease_owner = $1 AND status = 'in_progress'", 2, params) == 0;
+	if (!j->renewed)
 		exec_log_warn("cannot renew migration leases", NULL, &err);
-		return;	/* tried again at the next callback */
-	}
-	last_renew_ms = now;
+}
+
+static void renew_done(struct recorder_job *job)
+{
+	struct renew_job *j = (struct renew_job *)job;
+
+	if (j->renewed)
+		last_renew_ms = j->asked_ms;
+	renewing = false;	/* a failed one is tried again at the next callback */
+	free(j);
+}
+
+/* Push the lease of everything this runner holds, at most every lease/3. */
+static void renew_leases(struct runner_ctx *ctx)
+{
+	int64_t now = time_mono_ms();
+	struct renew_job *j;
+
+	if (renewing || now - last_renew_ms < (int64_t)ctx->cfg->migration_lease_s * 1000 / 3)
+		return;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		abort();
+	j->job.work = renew_work;
+	j->job.done = renew_done;
+	j->ctx = ctx;
+	j->asked_ms = now;
+	renewing = true;
+	recorder_submit(&j->job);
 }
 
 /* Claim due targets: the runner's share of them, or with `group` (a
@@ -151,7 +185,12 @@ static bool on_changes_recorded(void *arg, size_t i)
 {
 	const struct held *h = ((struct run *)arg)->held[i];
 
-	return h->earlier || h->before_answered;
+	/* Not for long: with the control database away, the target goes on
+	 * (its outcome will say where it started; only this runner dying in
+	 * between would lose it), rather than holding its transaction and
+	 * locks open through the outage. */
+	return h->earlier || h->before_answered ||
+	       time_mono_ms() - h->before_asked_ms >= EXEC_BEFORE_WAIT_MS;
 }
 
 /* The recorder finished something: take it in. */
@@ -165,7 +204,7 @@ static void on_step(void *arg, size_t i, const struct mig_step *step)
 {
 	(void)i;
 	(void)step;
-	renew_leases(((struct run *)arg)->ctx, false);
+	renew_leases(((struct run *)arg)->ctx);
 }
 
 static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
@@ -176,7 +215,7 @@ static void on_finished(void *arg, size_t i, const struct mig_outcome *o)
 	h->running = false;
 	run_record(r, h, o, r->fleet.items[r->fleet_index[i]].label, NULL);
 	run_maybe_flush(r);
-	renew_leases(r->ctx, false);
+	renew_leases(r->ctx);
 }
 
 /* Note the cancels of the run's executions that were notified (LISTEN in
@@ -222,7 +261,7 @@ static bool on_poll(void *arg)
 	struct run *r = arg;
 	int64_t now = time_mono_ms();
 
-	renew_leases(r->ctx, false);
+	renew_leases(r->ctx);
 	run_maybe_flush(r);
 	if (!r->any_cancel)
 		cancel_notified(r);

@@ -11,6 +11,7 @@
 #define EXEC_RETRY_MAX_MS 5000		/* …up to this */
 #define EXEC_RETRY_HARD_ERRORS 5	/* attempts for an error other than an outage */
 #define EXEC_FLUSH_MS 200		/* longest an outcome or mark waits to be written */
+#define EXEC_BEFORE_WAIT_MS 5000	/* longest a first commit waits for its start record */
 
 /* One claimed target and what this runner knows of it. */
 struct held {
@@ -21,7 +22,8 @@ struct held {
 	const char *resumed_from;	/* where earlier claims left it: current_version
 					 * if one was recorded, else version_before */
 	bool before_written;		/* this run recorded version_before */
-	bool before_queued;		/* …asked the recorder to */
+	bool before_queued;		/* …asked the recorder to, at before_asked_ms */
+	int64_t before_asked_ms;
 	bool before_answered;		/* …and heard back (written or not) */
 	bool running;
 };

@@ -420,6 +420,8 @@ static int loop(struct fleet *f)
 			cancel_queued(f);
 		}
 		feed(f);
+		if (f->shared.cancelled)
+			cancel_queued(f);	/* what came after the cancel never starts */
 		if (f->finished >= f->n && !f->feed_more)
 			break;
 		assign(f, now);

@@ -554,7 +554,7 @@ static enum mig_task_result on_applied(struct mig_task *t)
 		/* Results: BEGIN, each statement, [the history row, COMMIT]. */
 		long k = (long)mig_session_error_index(t->sess) - 1;
 
-		if (err != NULL && t->record_sent && (size_t)k >= t->ncur_stmts)
+		if (err != NULL && t->record_sent && k >= (long)t->ncur_stmts)
 			return fail_result(t, err, "recording the migration failed");
 		if (err != NULL)
 			return script_failed(t, err, true, k);
