@@ -203,7 +203,6 @@ struct flush {
 	struct run *r;
 	struct pending *pending;	/* owned */
 	size_t npending;
-	size_t nmarks;
 	struct db_array touched, mark_ids, mark_labels, running_ids, running_labels;
 	bool given_up;			/* nothing written: the leases run out instead */
 	char **ended;			/* executions this batch ended, and… */
@@ -221,7 +220,7 @@ static int write_marks(struct flush *f, struct db *db, struct exec_event_batch *
 	const char *params[2];
 	PGresult *res;
 
-	if (f->nmarks == 0)
+	if (f->mark_ids.n == 0)
 		return 0;
 	params[0] = db_array_text(&f->mark_ids);
 	params[1] = db_array_text(&f->mark_labels);
@@ -499,12 +498,10 @@ static bool batch_touches(const struct flush *f, const struct run *r, size_t k)
 /* Hand everything buffered to the recorder as one batch. */
 static void flush_submit(struct run *r)
 {
-	struct flush *f = calloc(1, sizeof(*f));
+	struct flush *f = recorder_job_new(sizeof(*f), flush_work, flush_done);
 
-	if (f == NULL || (f->pending = calloc(r->npending + 1, sizeof(*f->pending))) == NULL)
+	if ((f->pending = calloc(r->npending + 1, sizeof(*f->pending))) == NULL)
 		abort();
-	f->job.work = flush_work;
-	f->job.done = flush_done;
 	f->r = r;
 	f->touched = f->mark_ids = f->mark_labels = (struct db_array)DB_ARRAY_INIT;
 	f->running_ids = f->running_labels = (struct db_array)DB_ARRAY_INIT;
@@ -528,7 +525,6 @@ static void flush_submit(struct run *r)
 			db_array_push(&f->running_labels, label);
 		}
 	}
-	f->nmarks = r->nmarks;
 	r->nmarks = 0;
 	r->flushing = f;
 	recorder_submit(&f->job);
@@ -670,13 +666,11 @@ static void before_done(struct recorder_job *job)
 
 static void before_submit(struct run *r)
 {
-	struct before_job *b = calloc(1, sizeof(*b));
+	struct before_job *b = recorder_job_new(sizeof(*b), before_work, before_done);
 
-	if (b == NULL || (b->held = calloc(r->nbefores, sizeof(*b->held))) == NULL ||
+	if ((b->held = calloc(r->nbefores, sizeof(*b->held))) == NULL ||
 	    (b->written = calloc(r->nbefores, sizeof(*b->written))) == NULL)
 		abort();
-	b->job.work = before_work;
-	b->job.done = before_done;
 	b->r = r;
 	b->ids = b->ordinals = b->versions = (struct db_array)DB_ARRAY_INIT;
 	for (size_t i = 0; i < r->nbefores; i++) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -72,6 +73,18 @@ static void *recorder_main(void *unused)
 	}
 	pthread_mutex_unlock(&rec.lock);
 	return NULL;
+}
+
+void *recorder_job_new(size_t size, void (*work)(struct recorder_job *job, struct db *db),
+		       void (*done)(struct recorder_job *job))
+{
+	struct recorder_job *job = calloc(1, size);
+
+	if (job == NULL)
+		abort();
+	job->work = work;
+	job->done = done;
+	return job;
 }
 
 void recorder_start(const struct config *cfg)

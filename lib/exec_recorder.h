@@ -27,6 +27,11 @@ struct recorder_job {
 	struct recorder_job *next;	/* the recorder's */
 };
 
+/* A new job of `size` bytes — a struct whose first member is the
+ * recorder_job, zeroed — doing `work` then `done`. Never NULL. */
+void *recorder_job_new(size_t size, void (*work)(struct recorder_job *job, struct db *db),
+		       void (*done)(struct recorder_job *job));
+
 /* Start the recorder (once per process; later calls do nothing). Without a
  * thread (it could not start), recorder_submit() does each job at once. */
 void recorder_start(const struct config *cfg);

@@ -89,10 +89,7 @@ static void renew_leases(struct runner_ctx *ctx)
 
 	if (renewing || now - last_renew_ms < (int64_t)ctx->cfg->migration_lease_s * 1000 / 3)
 		return;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		abort();
-	j->job.work = renew_work;
-	j->job.done = renew_done;
+	j = recorder_job_new(sizeof(*j), renew_work, renew_done);
 	j->ctx = ctx;
 	j->asked_ms = now;
 	renewing = true;
@@ -428,10 +425,7 @@ static size_t on_feed(void *arg, size_t n, size_t room, bool *more)
 		room = r->cap - r->nheld;
 	if (r->claiming == NULL && !*r->ctx->stop && !r->any_cancel && r->nfed < r->cap && room > 0 &&
 	    time_mono_ms() - r->fed_empty_ms >= EXEC_FEED_IDLE_MS) {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			abort();
-		c->job.work = claim_work;
-		c->job.done = claim_done;
+		c = recorder_job_new(sizeof(*c), claim_work, claim_done);
 		c->r = r;
 		c->room = room;
 		r->claiming = c;
