@@ -31,7 +31,6 @@ static void clear_results(struct mig_session *s)
 	}
 	s->nseen = 0;
 	s->nqueries = 0;
-	s->nok = 0;
 }
 
 /* Room for `n` queued statements and their results. */
@@ -159,8 +158,6 @@ static bool collect(struct mig_session *s, bool *bad)
 			   PQresultStatus(s->results[0]) == PGRES_FATAL_ERROR) {
 			PQclear(r);	/* keep the first error */
 		} else {
-			if (st != PGRES_FATAL_ERROR)
-				s->nok++;
 			PQclear(s->results[0]);
 			s->results[0] = r;
 		}

@@ -45,7 +45,6 @@ struct mig_session {
 	bool flushing;		/* libpq still holds output to send */
 	int nqueries;		/* pipeline: statements sent */
 	int nseen;		/* pipeline: statements whose results are in */
-	int nok;		/* simple: statements that succeeded before an error */
 	PGresult **results;	/* pipeline: one per statement; simple: [0] */
 	char error[256];	/* why the connection broke (no secret) */
 	/* statements queued for the next pipeline, copied into `arena` */
@@ -91,8 +90,7 @@ int mig_session_send_queued(struct mig_session *s);
 const PGresult *mig_session_result(const struct mig_session *s, int i);
 
 /* The first failed result of the last round trip, or NULL when all
- * succeeded. After a simple string, s->nok says how many of its statements
- * succeeded before it (each statement gives one result). */
+ * succeeded. */
 const PGresult *mig_session_error(const struct mig_session *s);
 
 /* The index of that result (its statement in the pipeline), or -1. */
