@@ -74,12 +74,18 @@ sleep 2
 check "it fired once" test "$(schedule_executions "$a")" = 1
 
 # ---------------------------------------- missed occurrences fire once
-as "$TEN" POST /migrations/schedules "$(schedule_body "missed-$RUN" "$b" '.cron = "*/5 * * * *"')"
+# Three occurrences 5, 10 and 15 minutes ago and the next one 30 minutes
+# ahead: no occurrence falls due while the test runs (with "*/5" one
+# could be seconds away and fire, rightly, a second time).
+minute=$((10#$(date -u +%M)))
+minutes=$(for m in 45 50 55 30; do printf '%d,' $(((minute + m) % 60)); done)
+as "$TEN" POST /migrations/schedules "$(schedule_body "missed-$RUN" "$b" ".cron = \"${minutes%,} * * * *\"")"
+expect_status 201 "a schedule at minutes ${minutes%,} of each hour"
 missed=$(jq -r .id <<<"$BODY")
 psql_control -c "UPDATE infra.schedules SET next_run_at = now() - interval '17 minutes' WHERE id = '$missed'"
 check "a schedule that missed three occurrences fires" wait_for 30 runs_at_least "$missed" 1
 as "$TEN" GET "/migrations/schedules/$missed"
-expect_json '.next_run_at > (now | todate)' true "its next run is in the future"
+expect_json '.next_run_at > (now + 1500 | todate)' true "its next run is the occurrence ahead, not a missed one"
 sleep 2
 check "it fired once, not once per missed occurrence" test "$(schedule_executions "$b")" = 1
 
