@@ -90,7 +90,6 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 {
 	PGresult *res;
 	ExecStatusType st;
-	const char *state;
 	bool in_transaction;
 
 	if (db_connect(db, err) != 0)
@@ -107,15 +106,28 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 			res = db_statement_exec(db, sql, nparams, params);
 		if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 			PQclear(res);
-			log_pq_error("statement", "connection lost");
-			infra_fail(err, INFRA_EUNAVAIL, "control database unavailable");
+			db_fail_lost(err);
 			return NULL;
 		}
 	}
 	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
-	state = db_sqlstate(res);
+	db_result_fail(res, err);
+	PQclear(res);
+	return NULL;
+}
+
+int db_fail_lost(struct infra_error *err)
+{
+	log_pq_error("statement", "connection lost");
+	return infra_fail(err, INFRA_EUNAVAIL, "control database unavailable");
+}
+
+void db_result_fail(const PGresult *res, struct infra_error *err)
+{
+	const char *state = db_sqlstate(res);
+
 	log_pq_error("statement", PQresultErrorMessage(res));
 	if (strcmp(state, "23505") == 0)
 		infra_fail(err, INFRA_ECONFLICT, "conflicts with an existing resource");
@@ -125,8 +137,6 @@ PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		infra_fail(err, INFRA_EUNAVAIL, "control database busy or unavailable; retry");
 	else
 		infra_fail(err, INFRA_EINTERNAL, "internal error");
-	PQclear(res);
-	return NULL;
 }
 
 int db_exec_command(struct db *db, struct infra_error *err, const char *sql,

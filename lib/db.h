@@ -59,7 +59,67 @@ void db_release(struct db *db);
 PGresult *db_exec(struct db *db, struct infra_error *err, const char *sql,
 		  int nparams, const char *const *params);
 
+/* --- several statements in one round trip (db_pipeline.c) --- */
+
+/* Statements sent together and answered together (libpq's pipeline mode):
+ * a transaction whose statements do not need each other's results costs
+ * one round trip rather than one per statement — on a busy server each
+ * round trip waits its turn for a CPU. The pipeline owns copies of the
+ * statements and of their parameters. */
+#define DB_PIPELINE_MAX 8
+
+struct db_pipeline {
+	int n;
+	struct db_pipeline_item {
+		char *sql;
+		int nparams;
+		char **params;	/* NULL entries are SQL NULL */
+		PGresult *res;	/* after db_pipeline_run */
+	} items[DB_PIPELINE_MAX];
+};
+
+#define DB_PIPELINE_INIT { 0 }
+
+/* Queue `sql` with its parameters; returns its index (for
+ * db_pipeline_result). More than DB_PIPELINE_MAX is a programming error
+ * (abort). */
+int db_pipeline_add(struct db_pipeline *p, const char *sql, int nparams,
+		    const char *const *params);
+
+/* Send every queued statement, then read every answer. Returns 0 when all
+ * succeeded, or -1 with `err` filled as db_exec would for the first that
+ * failed (those after it were not run). A BEGIN among them leaves its
+ * transaction open either way: the caller commits or rolls back. A
+ * connection found lost outside a transaction is reopened and the whole
+ * pipeline sent once more, as db_exec does for one statement. */
+int db_pipeline_run(struct db *db, struct db_pipeline *p, struct infra_error *err);
+
+/* Statement `i`'s result (after a successful run), owned by `p`. */
+const PGresult *db_pipeline_result(const struct db_pipeline *p, int i);
+
+/* Free the statements and results; `p` is empty again. */
+void db_pipeline_release(struct db_pipeline *p);
+
 /* --- private to db*.c --- */
+
+/* Log that the connection was lost and fill `err`; returns -1. */
+int db_fail_lost(struct infra_error *err);
+
+/* Log `res`'s error and fill `err` from its SQLSTATE (as db_exec). */
+void db_result_fail(const PGresult *res, struct infra_error *err);
+
+/* In pipeline mode: queue `sql` — prepared (on this connection first, if
+ * it is not yet) when it has parameters and a slot of the statement cache
+ * can be had, else as it is. Slots are found before the pipeline is
+ * entered (finding one may deallocate another): db_statement_slot. The
+ * number of results it will give (2 when a Prepare goes first), or -1
+ * when libpq cannot queue it. */
+struct db_statement *db_statement_slot(struct db *db, const char *sql, int nparams);
+int db_statement_send(struct db *db, struct db_statement *st, const char *sql, int nparams,
+		      const char *const *params);
+
+/* A Prepare sent by db_statement_send did not succeed: forget the slot. */
+void db_statement_forget(struct db_statement *st);
 
 /* Run `sql` on db->conn (connected) as a prepared statement, preparing it
  * first on this connection; with no parameters, or when no slot can be

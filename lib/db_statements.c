@@ -87,30 +87,64 @@ static struct db_statement *slot_for(struct db *db, const char *sql)
 	return free_slot;
 }
 
+struct db_statement *db_statement_slot(struct db *db, const char *sql, int nparams)
+{
+	struct db_statement *st = nparams > 0 ? slot_for(db, sql) : NULL;
+
+	if (st != NULL)
+		st->used = ++db->clock;
+	return st;
+}
+
+void db_statement_forget(struct db_statement *st)
+{
+	free(st->sql);
+	memset(st, 0, sizeof(*st));
+}
+
 PGresult *db_statement_exec(struct db *db, const char *sql, int nparams,
 			    const char *const *params)
 {
-	struct db_statement *st = nparams > 0 ? slot_for(db, sql) : NULL;
+	struct db_statement *st = db_statement_slot(db, sql, nparams);
 	char name[32];
 
 	if (st == NULL)
 		return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	statement_name(name, sizeof(name), db, st);
-	st->used = ++db->clock;
 	if (st->generation != db->generation) {
 		PGresult *res = PQprepare(db->conn, name, sql, nparams, NULL);
 
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			/* The caller sees the error (a statement that does not
 			 * parse, or a lost connection); the slot is freed. */
-			free(st->sql);
-			memset(st, 0, sizeof(*st));
+			db_statement_forget(st);
 			return res;
 		}
 		PQclear(res);
 		st->generation = db->generation;
 	}
 	return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
+int db_statement_send(struct db *db, struct db_statement *st, const char *sql, int nparams,
+		      const char *const *params)
+{
+	char name[32];
+	int results = 1;
+
+	if (st == NULL)
+		return PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) ? 1 : -1;
+	statement_name(name, sizeof(name), db, st);
+	if (st->generation != db->generation) {
+		if (!PQsendPrepare(db->conn, name, sql, nparams, NULL))
+			return -1;
+		/* Prepared by the time anything after it in the pipeline runs
+		 * (the same statement twice is prepared once); if the Prepare
+		 * fails, the caller forgets the slot. */
+		st->generation = db->generation;
+		results = 2;
+	}
+	return PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0) ? results : -1;
 }
 
 void db_statements_release(struct db *db)
