@@ -95,7 +95,7 @@ int db_pipeline_add(struct db_pipeline *p, const char *sql, int nparams,
 int db_pipeline_run(struct db *db, struct db_pipeline *p, struct infra_error *err);
 
 /* Statement `i`'s result (after a successful run), owned by `p`. */
-const PGresult *db_pipeline_result(const struct db_pipeline *p, int i);
+PGresult *db_pipeline_result(const struct db_pipeline *p, int i);
 
 /* Free the statements and results; `p` is empty again. */
 void db_pipeline_release(struct db_pipeline *p);

@@ -158,7 +158,7 @@ int db_pipeline_run(struct db *db, struct db_pipeline *p, struct infra_error *er
 	return 0;
 }
 
-const PGresult *db_pipeline_result(const struct db_pipeline *p, int i)
+PGresult *db_pipeline_result(const struct db_pipeline *p, int i)
 {
 	return i >= 0 && i < p->n ? p->items[i].res : NULL;
 }
