@@ -344,6 +344,14 @@ void exec_event_batch_add(struct exec_event_batch *b, const char *id, int64_t se
  * events are kept). */
 int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err);
 
+/* As exec_event_batch_insert, then COMMIT the open transaction — in one
+ * round trip. */
+int exec_event_batch_commit(struct db *db, struct exec_event_batch *b, struct infra_error *err);
+
+/* Queue the batch's insert on pipeline `p` (nothing when it is empty);
+ * the batch keeps its events. */
+void exec_event_batch_queue(struct exec_event_batch *b, struct db_pipeline *p);
+
 /* Free the events and the batch's memory. */
 void exec_event_batch_release(struct exec_event_batch *b);
 

@@ -381,7 +381,7 @@ static int write_all(struct flush *f, struct db *db, struct infra_error *err)
 		if (exec_finish_done(db, res, groups, ngroups, ended, &events, err) != 0)
 			goto out;
 	}
-	if (exec_event_batch_insert(db, &events, err) != 0 || db_commit(db, err) != 0)
+	if (exec_event_batch_commit(db, &events, err) != 0)
 		goto out;
 	f->ended = calloc((size_t)ngroups + 1, sizeof(*f->ended));
 	f->ended_status = calloc((size_t)ngroups + 1, sizeof(*f->ended_status));

@@ -203,15 +203,14 @@ void exec_event_batch_release(struct exec_event_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err)
+void exec_event_batch_queue(struct exec_event_batch *b, struct db_pipeline *p)
 {
 	struct db_array ids = DB_ARRAY_INIT, seqs = DB_ARRAY_INIT, types = DB_ARRAY_INIT;
 	struct db_array data = DB_ARRAY_INIT, channels = DB_ARRAY_INIT;
 	const char *params[5];
-	PGresult *res;
 
 	if (b->n == 0)
-		return 0;
+		return;
 	/* One statement of constant text whatever the number of events (it
 	 * stays prepared), the events as arrays. */
 	for (size_t i = 0; i < b->n; i++) {
@@ -238,20 +237,42 @@ int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct in
 	params[4] = db_array_text(&data);
 	/* The notifications are delivered when the transaction commits, so
 	 * a listener woken by one always finds the events. */
-	res = db_exec(db, err, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
-		      "SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[]) RETURNING 1) "
-		      "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c WHERE EXISTS (SELECT 1 FROM i)",
-		      5, params);
+	db_pipeline_add(p, "WITH i AS (INSERT INTO execution_events (execution_id, seq, type, data) "
+			"SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[]) RETURNING 1) "
+			"SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c WHERE EXISTS (SELECT 1 FROM i)",
+			5, params);
 	db_array_release(&ids);
 	db_array_release(&seqs);
 	db_array_release(&types);
 	db_array_release(&data);
 	db_array_release(&channels);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	event_batch_clear(b);
-	return 0;
+}
+
+/* The batch's insert, then with `commit` a COMMIT, in one round trip. */
+static int event_batch_run(struct db *db, struct exec_event_batch *b, bool commit,
+			   struct infra_error *err)
+{
+	struct db_pipeline p = DB_PIPELINE_INIT;
+	int rc;
+
+	exec_event_batch_queue(b, &p);
+	if (commit)
+		db_pipeline_add(&p, "COMMIT", 0, NULL);
+	rc = db_pipeline_run(db, &p, err);
+	db_pipeline_release(&p);
+	if (rc == 0)
+		event_batch_clear(b);
+	return rc;
+}
+
+int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct infra_error *err)
+{
+	return event_batch_run(db, b, false, err);
+}
+
+int exec_event_batch_commit(struct db *db, struct exec_event_batch *b, struct infra_error *err)
+{
+	return event_batch_run(db, b, true, err);
 }
 
 int exec_events_insert(struct db *db, const char *id, int64_t first_seq, int n,
@@ -503,6 +524,14 @@ int exec_finish_if_done(struct db *db, const PGresult *res, int row, const char 
 
 /* --- reading --- */
 
+/* The SELECT of execution $1 within scope $2 (NULL: any), optionally
+ * locked. */
+static void select_sql(struct strbuf *sql, bool lock)
+{
+	strbuf_addf(sql, "SELECT %s FROM executions e WHERE " EXEC_IN_SCOPE "%s", exec_columns_sql,
+		    lock ? " FOR UPDATE" : "");
+}
+
 /* One execution row within `scope`, optionally locked. NULL with `err`. */
 static PGresult *select_one(struct db *db, const char *id, const char *scope, bool lock,
 			    struct infra_error *err)
@@ -515,8 +544,7 @@ static PGresult *select_one(struct db *db, const char *id, const char *scope, bo
 		infra_fail(err, INFRA_ENOTFOUND, "no such execution");
 		return NULL;
 	}
-	strbuf_addf(&sql, "SELECT %s FROM executions e WHERE " EXEC_IN_SCOPE "%s", exec_columns_sql,
-		    lock ? " FOR UPDATE" : "");
+	select_sql(&sql, lock);
 	res = db_exec(db, err, sql.buf, 2, params);
 	strbuf_release(&sql);
 	if (res != NULL && PQntuples(res) == 0) {
@@ -630,57 +658,30 @@ int exec_targets(struct db *db, const char *id, const char *scope, json_object *
 
 /* --- creating --- */
 
-/* The first event: the execution's progress as created. */
-/* Write execution `id`'s first event, a `progress` with the execution as
- * it was created, which is also what *out gets (a new object). */
-static int first_event(struct db *db, const char *id, json_object **out, struct infra_error *err)
-{
-	PGresult *res = select_one(db, id, NULL, false, err);
-	json_object *data;
-	const char *type = "progress";
-	int rc;
+/* Claim the targets of the new execution $1 against executions still
+ * running: each (database, schema) has one row in active_targets; true
+ * when every target was taken. The runners waiting for work hear of it
+ * when this commits. */
+#define CLAIM_TARGETS_SQL                                                               \
+	"WITH a AS (INSERT INTO active_targets (database_id, schema_name, execution_id) " \
+	"SELECT database_id, schema_name, execution_id FROM execution_targets "           \
+	"WHERE execution_id = $1::uuid ON CONFLICT DO NOTHING RETURNING 1) "              \
+	"SELECT (SELECT count(*) FROM a) = (SELECT count(*) FROM execution_targets "      \
+	"WHERE execution_id = $1::uuid), pg_notify('" EXEC_WORK_CHANNEL "', '')"
 
-	if (res == NULL)
-		return -1;
-	*out = exec_json_from_row(res, 0, time_wall_s());
-	data = exec_progress_event(*out);
-	rc = exec_events_insert(db, id, 1, 1, &type, &data, err);
-	json_object_put(data);
-	PQclear(res);
-	return rc;
-}
-
-/* Claim the targets of the new execution `id` against executions still
- * running: each (database, schema) has one row in active_targets. On a
- * conflict — fewer rows taken than targets — name one of those in `err`
- * and *conflict_id (the caller rolls everything back). */
-static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_STR_LEN],
-			 struct infra_error *err)
+/* After a claim of execution `id`'s targets that did not take them all:
+ * which execution holds them, in `err` and *conflict_id. Returns -1. */
+static int claim_conflict(struct db *db, const char *id, char conflict_id[UUID_STR_LEN],
+			  struct infra_error *err)
 {
 	const char *params[1] = { id };
 	struct infra_error ignored;
-	PGresult *res;
-	bool all;
+	PGresult *res = db_exec(db, &ignored,
+				"SELECT a.execution_id, count(*) OVER () FROM active_targets a "
+				"JOIN execution_targets t ON t.database_id = a.database_id "
+				"AND t.schema_name = a.schema_name WHERE t.execution_id = $1::uuid "
+				"AND a.execution_id <> $1::uuid LIMIT 1", 1, params);
 
-	/* The runners waiting for work hear of it when this commits. */
-	res = db_exec(db, err, "WITH a AS (INSERT INTO active_targets (database_id, schema_name, "
-		      "execution_id) SELECT database_id, schema_name, execution_id "
-		      "FROM execution_targets WHERE execution_id = $1::uuid ON CONFLICT DO NOTHING "
-		      "RETURNING 1) SELECT (SELECT count(*) FROM a) = (SELECT count(*) "
-		      "FROM execution_targets WHERE execution_id = $1::uuid), "
-		      "pg_notify('" EXEC_WORK_CHANNEL "', '')", 1, params);
-	if (res == NULL)
-		return -1;
-	all = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	if (all)
-		return 0;
-	/* Which execution holds them. */
-	res = db_exec(db, &ignored,
-		      "SELECT a.execution_id, count(*) OVER () FROM active_targets a "
-		      "JOIN execution_targets t ON t.database_id = a.database_id "
-		      "AND t.schema_name = a.schema_name WHERE t.execution_id = $1::uuid "
-		      "AND a.execution_id <> $1::uuid LIMIT 1", 1, params);
 	if (res != NULL && PQntuples(res) == 1) {
 		if (conflict_id != NULL)
 			snprintf(conflict_id, UUID_STR_LEN, "%s", PQgetvalue(res, 0, 0));
@@ -694,15 +695,41 @@ static int claim_targets(struct db *db, const char *id, char conflict_id[UUID_ST
 	return -1;
 }
 
-/* The rest of creating execution `id`, whose rows are inserted in the
- * open transaction: claim its targets, write its first event (the
- * execution goes to *out) and commit; on any failure roll everything
- * back. */
-static int created(struct db *db, const char *id, json_object **out,
-		   char conflict_id[UUID_STR_LEN], struct infra_error *err)
+/* Queue the read of execution ids[0] as it is (ids[1]: NULL, no scope);
+ * returns its item. */
+static int queue_row(struct db_pipeline *p, const char *const ids[2])
 {
-	if (claim_targets(db, id, conflict_id, err) == 0 && first_event(db, id, out, err) == 0 &&
-	    db_commit(db, err) == 0)
+	struct strbuf sql = STRBUF_INIT;
+	int row;
+
+	select_sql(&sql, false);
+	row = db_pipeline_add(p, sql.buf, 2, ids);
+	strbuf_release(&sql);
+	return row;
+}
+
+/* The rest of creating execution `id`, whose claim and row as created
+ * came back in pipeline `p` (items `claim` and `row`) within the open
+ * transaction: check that it took all its targets, write its first event
+ * — a `progress` with the execution as created, which also goes to *out
+ * — and commit; on any failure roll everything back. */
+static int created(struct db *db, const char *id, const struct db_pipeline *p, int claim,
+		   int row, json_object **out, char conflict_id[UUID_STR_LEN], struct infra_error *err)
+{
+	struct exec_event_batch first = { 0 };
+	int rc = -1;
+
+	if (PQgetvalue(db_pipeline_result(p, claim), 0, 0)[0] != 't')
+		claim_conflict(db, id, conflict_id, err);
+	else
+		rc = 0;
+	if (rc == 0) {
+		*out = exec_json_from_row(db_pipeline_result(p, row), 0, time_wall_s());
+		exec_event_batch_add(&first, id, 1, "progress", exec_progress_event(*out));
+		rc = exec_event_batch_commit(db, &first, err);
+		exec_event_batch_release(&first);
+	}
+	if (rc == 0)
 		return 0;
 	db_rollback(db);
 	json_object_put(*out);
@@ -743,11 +770,11 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		bool *replayed, char conflict_id[UUID_STR_LEN], struct infra_error *err)
 {
 	char id[UUID_STR_LEN], hash[EXEC_HASH_LEN];
+	const char *ids[2] = { id, NULL };
+	struct db_pipeline p = DB_PIPELINE_INIT;
 	struct exec_query q;
 	json_object *filters;
-	PGresult *res;
-	long inserted;
-	int p, found;
+	int param, found, insert, claim, row, rc;
 
 	*out = NULL;
 	*replayed = false;
@@ -769,7 +796,7 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 	 * the targets are exactly what the scope meant at that instant. */
 	strbuf_addstr(&q.sql, "WITH r AS (SELECT row_number() OVER () AS ordinal, x.* FROM (");
 	exec_resolve_sql(&q, n->req, scope);
-	p = exec_query_param(&q, id);
+	param = exec_query_param(&q, id);
 	exec_query_param(&q, n->kind);
 	exec_query_param(&q, n->source);
 	exec_query_param(&q, exec_scope_name(n->req->scope));
@@ -786,16 +813,18 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		    "INSERT INTO execution_targets (execution_id, ordinal, database_id, database_name, "
 		    "schema_name, database_type) SELECT e.id, r.ordinal, r.id, r.name, r.schema_name, "
 		    "r.database_type FROM e, r",
-		    p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9);
-	if (db_begin(db, err) != 0) {
-		exec_query_release(&q);
-		json_object_put(filters);
-		return -1;
-	}
-	res = db_exec(db, err, q.sql.buf, q.nparams, q.params);
+		    param, param + 1, param + 2, param + 3, param + 4, param + 5, param + 6, param + 7,
+		    param + 8, param + 9);
+	/* BEGIN, the rows, the claim and the execution as created: one round
+	 * trip; its first event and COMMIT another. */
+	db_pipeline_add(&p, "BEGIN", 0, NULL);
+	insert = db_pipeline_add(&p, q.sql.buf, q.nparams, q.params);
+	claim = db_pipeline_add(&p, CLAIM_TARGETS_SQL, 1, ids);
+	row = queue_row(&p, ids);
 	exec_query_release(&q);
 	json_object_put(filters);
-	if (res == NULL) {
+	if (db_pipeline_run(db, &p, err) != 0) {
+		db_pipeline_release(&p);
 		db_rollback(db);
 		/* A concurrent request with the same key won the race. */
 		if (err->kind == INFRA_ECONFLICT && n->idempotency_key != NULL &&
@@ -805,14 +834,15 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		}
 		return -1;
 	}
-	inserted = strtol(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	if (inserted == 0) {
+	if (strtol(PQcmdTuples(db_pipeline_result(&p, insert)), NULL, 10) == 0) {
+		db_pipeline_release(&p);
 		db_rollback(db);
 		return infra_fail(err, INFRA_EMIGRATION, "no targets: scope %s matches no active database",
 				  exec_scope_name(n->req->scope));
 	}
-	return created(db, id, out, conflict_id, err);
+	rc = created(db, id, &p, claim, row, out, conflict_id, err);
+	db_pipeline_release(&p);
+	return rc;
 }
 
 int exec_target_busy(struct db *db, const char *database_id, const char *schema,
@@ -1038,9 +1068,10 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 			 char conflict_id[UUID_STR_LEN], struct infra_error *err)
 {
 	char new_id[UUID_STR_LEN];
-	const char *params[5];
+	const char *params[5], *ids[2] = { new_id, NULL };
+	struct db_pipeline p = DB_PIPELINE_INIT;
 	PGresult *res;
-	long inserted;
+	int insert, claim, row, rc;
 
 	*out = NULL;
 	if (db_begin(db, err) != 0)
@@ -1063,7 +1094,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 	params[4] = n->tenant;
 	/* Each target undoes down to the version it had before the original
 	 * ran ('0' for a schema that had none: everything). */
-	res = db_exec(db, err,
+	insert = db_pipeline_add(&p,
 		      "WITH u AS (SELECT row_number() OVER (ORDER BY t.ordinal) AS n, t.database_id, "
 		      "t.database_name, t.schema_name, t.database_type, t.version_before "
 		      "FROM execution_targets t WHERE t.execution_id = $1::uuid "
@@ -1076,16 +1107,20 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		      "schema_name, database_type, target_version) SELECT e.id, u.n, u.database_id, "
 		      "u.database_name, u.schema_name, u.database_type, coalesce(u.version_before, '0') "
 		      "FROM e, u", 5, params);
-	if (res == NULL) {
+	claim = db_pipeline_add(&p, CLAIM_TARGETS_SQL, 1, ids);
+	row = queue_row(&p, ids);
+	if (db_pipeline_run(db, &p, err) != 0) {
+		db_pipeline_release(&p);
 		db_rollback(db);
 		return -1;
 	}
-	inserted = strtol(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	if (inserted == 0) {
+	if (strtol(PQcmdTuples(db_pipeline_result(&p, insert)), NULL, 10) == 0) {
+		db_pipeline_release(&p);
 		db_rollback(db);
 		return infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: nothing to roll back",
 				  id);
 	}
-	return created(db, new_id, out, conflict_id, err);
+	rc = created(db, new_id, &p, claim, row, out, conflict_id, err);
+	db_pipeline_release(&p);
+	return rc;
 }
