@@ -45,27 +45,25 @@ static json_object *field_of(json_object *t, const char *key)
 	return json_object_object_get_ex(t, key, &v) ? json_object_get(v) : NULL;
 }
 
-/* The body's fields, then the database it names: every problem at once.
- * -1 after answering. */
+/* The body's fields; when one is wrong, the database it names too: every
+ * problem at once. (With the fields right, the database is checked by
+ * tenant_create's insert itself.) -1 after answering. */
 static int input_or_respond(struct request *r, json_object *body, struct tenant_input *in)
 {
 	json_object *problems = NULL;
 	struct infra_error err;
 	const char *why = NULL;
 
-	if (tenant_input_parse(body, in, &problems) != 0 && !uuid_is_valid(in->database_id))
+	if (tenant_input_parse(body, in, &problems) != 0) {
+		if (uuid_is_valid(in->database_id) &&
+		    tenant_database_check(&r->app->db, in->database_id, scope_of(r), &why, &err) != 0) {
+			json_object_put(problems);
+			return respond_infra_error(r, &err);
+		}
+		if (why != NULL)
+			json_object_object_add(problems, "database_id", json_object_new_string(why));
 		return respond_invalid_fields(r, problems);
-	if (tenant_database_check(&r->app->db, in->database_id, scope_of(r), &why, &err) != 0) {
-		json_object_put(problems);
-		return respond_infra_error(r, &err);
 	}
-	if (why != NULL) {
-		if (problems == NULL)
-			problems = json_object_new_object();
-		json_object_object_add(problems, "database_id", json_object_new_string(why));
-	}
-	if (problems != NULL)
-		return respond_invalid_fields(r, problems);
 	/* A tenant-bound token creates only its own tenant. */
 	if (scope_of(r) != NULL && strcmp(in->slug, scope_of(r)) != 0)
 		return respond_error(r, 403, "AUTH_002",
@@ -98,7 +96,7 @@ int handle_tenants_create(struct request *r)
 	snprintf(owner, sizeof(owner), "%s:%d", cfg->host_name, (int)getpid());
 	/* The event is ours while we deliver it below; should this process
 	 * die first, a runner takes it when the lease runs out. */
-	if (tenant_create(&r->app->db, &in, actor_of(r), owner, cfg->probe_timeout_s * 2 + 10, id,
+	if (tenant_create(&r->app->db, &in, scope_of(r), actor_of(r), owner, cfg->probe_timeout_s * 2 + 10, id,
 			  &event, &err) != 0) {
 		json_object_put(body);
 		audit_tenant(r, "tenant.create", NULL, details, &err);

@@ -165,12 +165,12 @@ static json_object *created_payload(const struct tenant_input *in, const char *i
 	return o;
 }
 
-int tenant_create(struct db *db, const struct tenant_input *in, const char *actor,
+int tenant_create(struct db *db, const struct tenant_input *in, const char *scope, const char *actor,
 		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
 		  struct infra_error *err)
 {
 	char execution_id[UUID_STR_LEN], lease[16];
-	const char *params[10];
+	const char *params[11], *why;
 	json_object *payload;
 	PGresult *res;
 	int created;
@@ -189,18 +189,21 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *acto
 	params[7] = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
 	params[8] = owner;
 	params[9] = lease;
+	params[10] = scope;
 	/* One statement, so one transaction: the tenant and its event, which
 	 * is recorded as being delivered by `owner` (the runners leave it
-	 * alone unless the lease runs out). The database is checked again
-	 * here: it may have gone since the request looked. */
+	 * alone unless the lease runs out). The database is checked here, as
+	 * tenant_database_check does: only when there is no tenant is it
+	 * asked why. */
 	res = db_exec(db, err, "WITH t AS (INSERT INTO tenants (id, slug, name, database_id, schema_name, "
 		      "migration_execution_id, created_by) SELECT $1::uuid, $2, $3, d.id, $5, $6::uuid, $7 "
-		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active ON CONFLICT DO NOTHING "
-		      "RETURNING id) INSERT INTO outbox AS o (event_type, resource_id, payload, status, "
-		      "attempts, lease_owner, lease_expires_at, execution_id) SELECT 'tenant.created', "
-		      "t.id::text, $8::jsonb, 'processing', 1, $9, clock_timestamp() + "
+		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active "
+		      "AND d.database_type IN ('tenant', 'shared') AND ($11::text IS NULL OR d.tenant = $11) "
+		      "ON CONFLICT DO NOTHING RETURNING id) INSERT INTO outbox AS o (event_type, resource_id, "
+		      "payload, status, attempts, lease_owner, lease_expires_at, execution_id) SELECT "
+		      "'tenant.created', t.id::text, $8::jsonb, 'processing', 1, $9, clock_timestamp() + "
 		      "make_interval(secs => $10::int), $6::uuid FROM t RETURNING " EVENT_ROW_COLUMNS,
-		      10, params);
+		      11, params);
 	json_object_put(payload);
 	*event = NULL;
 	if (res == NULL)
@@ -211,17 +214,9 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *acto
 		return 0;
 	}
 	PQclear(res);
-	{
-		const char *dparams[1] = { in->database_id };
-
-		res = db_exec(db, err, "SELECT 1 FROM databases WHERE id = $1::uuid AND is_active", 1, dparams);
-		if (res != NULL && PQntuples(res) == 0)
-			infra_fail_field(err, "database_id", "no such active database");
-		else if (res != NULL)
-			create_conflict(db, in, err);
-		PQclear(res);
-	}
-	return -1;
+	if (tenant_database_check(db, in->database_id, scope, &why, err) != 0)
+		return -1;
+	return why != NULL ? infra_fail_field(err, "database_id", "%s", why) : create_conflict(db, in, err);
 }
 
 /* --- listing --- */

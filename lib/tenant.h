@@ -73,12 +73,13 @@ int tenant_database_check(struct db *db, const char *id, const char *scope, cons
 
 /* Record tenant `in` created by `actor` and its tenant.created event, in
  * one transaction; the event is held by `owner` for `lease_s` seconds
- * (the caller delivers it: event_deliver). Returns 0 with the tenant's id
+ * (the caller delivers it: event_deliver). The database must pass
+ * tenant_database_check within `scope`. Returns 0 with the tenant's id
  * and *event, the event's row (EVENT_ROW_COLUMNS; the caller PQclear()s
  * it), or -1: INFRA_ECONFLICT (the slug, or the schema on that database,
- * belongs to a live tenant), INFRA_EINVAL (field database_id: the
- * database went away), or a database error. */
-int tenant_create(struct db *db, const struct tenant_input *in, const char *actor,
+ * belongs to a live tenant), INFRA_EINVAL (field database_id: why the
+ * database cannot have it), or a database error. */
+int tenant_create(struct db *db, const struct tenant_input *in, const char *scope, const char *actor,
 		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
 		  struct infra_error *err);
 
