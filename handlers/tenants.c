@@ -81,7 +81,7 @@ int handle_tenants_create(struct request *r)
 	struct event_env env;
 	int rc;
 	json_object *body, *tenant, *details;
-	PGresult *event;
+	PGresult *event, *row;
 
 	if (request_json_body_or_respond(r, &body) != 0)
 		return -1;
@@ -97,15 +97,16 @@ int handle_tenants_create(struct request *r)
 	/* The event is ours while we deliver it below; should this process
 	 * die first, a runner takes it when the lease runs out. */
 	if (tenant_create(&r->app->db, &in, scope_of(r), actor_of(r), owner, cfg->probe_timeout_s * 2 + 10, id,
-			  &event, &err) != 0) {
+			  &event, &row, &err) != 0) {
 		json_object_put(body);
 		audit_tenant(r, "tenant.create", NULL, details, &err);
 		return respond_infra_error(r, &err);
 	}
 	json_object_put(body);
-	env = (struct event_env){ &r->app->db, cfg, r->app->cache, owner };
+	env = (struct event_env){ &r->app->db, cfg, r->app->cache, owner, row };
 	rc = event_deliver(&env, event, &err);
 	PQclear(event);
+	PQclear(row);
 	if (rc < 0) {
 		json_object *f = json_object_new_object();
 

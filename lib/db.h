@@ -86,6 +86,9 @@ struct db_pipeline {
 int db_pipeline_add(struct db_pipeline *p, const char *sql, int nparams,
 		    const char *const *params);
 
+/* Queue a copy of each statement of `from` (NULL: none) on `p`. */
+void db_pipeline_append(struct db_pipeline *p, const struct db_pipeline *from);
+
 /* Send every queued statement, then read every answer. Returns 0 when all
  * succeeded, or -1 with `err` filled as db_exec would for the first that
  * failed (those after it were not run). A BEGIN among them leaves its
@@ -96,6 +99,9 @@ int db_pipeline_run(struct db *db, struct db_pipeline *p, struct infra_error *er
 
 /* Statement `i`'s result (after a successful run), owned by `p`. */
 PGresult *db_pipeline_result(const struct db_pipeline *p, int i);
+
+/* As db_pipeline_result, but the result is the caller's now (PQclear). */
+PGresult *db_pipeline_take(struct db_pipeline *p, int i);
 
 /* Free the statements and results; `p` is empty again. */
 void db_pipeline_release(struct db_pipeline *p);

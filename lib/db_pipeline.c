@@ -35,6 +35,13 @@ int db_pipeline_add(struct db_pipeline *p, const char *sql, int nparams,
 	return p->n++;
 }
 
+void db_pipeline_append(struct db_pipeline *p, const struct db_pipeline *from)
+{
+	for (int i = 0; from != NULL && i < from->n; i++)
+		db_pipeline_add(p, from->items[i].sql, from->items[i].nparams,
+				(const char *const *)from->items[i].params);
+}
+
 static void clear_results(struct db_pipeline *p)
 {
 	for (int i = 0; i < p->n; i++) {
@@ -161,6 +168,15 @@ int db_pipeline_run(struct db *db, struct db_pipeline *p, struct infra_error *er
 PGresult *db_pipeline_result(const struct db_pipeline *p, int i)
 {
 	return i >= 0 && i < p->n ? p->items[i].res : NULL;
+}
+
+PGresult *db_pipeline_take(struct db_pipeline *p, int i)
+{
+	PGresult *res = db_pipeline_result(p, i);
+
+	if (res != NULL)
+		p->items[i].res = NULL;
+	return res;
 }
 
 void db_pipeline_release(struct db_pipeline *p)

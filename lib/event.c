@@ -108,14 +108,17 @@ static const char *result_text(const struct event_done *done)
 	return done->result ? json_object_to_json_string_ext(done->result, JSON_C_TO_STRING_PLAIN) : NULL;
 }
 
+/* Event $1, held by $2, is done with result $3. */
+#define DONE_SQL                                                                       \
+	"UPDATE outbox SET status = 'done', published_at = clock_timestamp(), "         \
+	"result = $3::jsonb, last_error = NULL, lease_owner = NULL, lease_expires_at = NULL " \
+	"WHERE id = $1::bigint AND lease_owner = $2 AND status = 'processing'"
+
 static int finish_done(const struct event_env *env, const struct event *ev,
 		       const struct event_done *done, struct infra_error *err)
 {
 	const char *params[3] = { ev->id, env->owner, result_text(done) };
-	int rc = update_held(env, done->alert, "UPDATE outbox SET status = 'done', "
-			     "published_at = clock_timestamp(), result = $3::jsonb, last_error = NULL, "
-			     "lease_owner = NULL, lease_expires_at = NULL WHERE id = $1::bigint "
-			     "AND lease_owner = $2 AND status = 'processing'", 3, params, err);
+	int rc = update_held(env, done->alert, DONE_SQL, 3, params, err);
 
 	if (rc != 0 || !done->alert)
 		return rc;
@@ -175,7 +178,7 @@ static int finish(const struct event_env *env, const struct event *ev, enum even
 
 	switch (oc) {
 	case EVENT_DONE:
-		rc = finish_done(env, ev, done, err);
+		rc = done->recorded ? 0 : finish_done(env, ev, done, err);
 		if (rc == 0)
 			count(ev, "done");
 		return rc;
@@ -285,7 +288,7 @@ static PGresult *claim(struct runner_ctx *ctx, struct infra_error *err)
 int64_t event_task(struct runner_ctx *ctx)
 {
 	static int failures;
-	struct event_env env = { &ctx->db, ctx->cfg, ctx->cache, ctx->owner };
+	struct event_env env = { &ctx->db, ctx->cfg, ctx->cache, ctx->owner, NULL };
 	struct infra_error err;
 	enum event_outcome oc;
 	PGresult *res = claim(ctx, &err);
@@ -353,16 +356,19 @@ static int execution_exists(struct db *db, const char *id, struct infra_error *e
 
 enum event_outcome event_start_execution(const struct event_env *env, const struct event *ev,
 					 json_object *body, const char *actor, const char *tenant,
-					 struct event_done *done, struct infra_error *err)
+					 const struct db_pipeline *first, struct event_done *done,
+					 struct infra_error *err)
 {
 	char id[UUID_STR_LEN], conflict[UUID_STR_LEN] = "";
 	struct exec_request req;
+	struct db_pipeline last = DB_PIPELINE_INIT;
 	json_object *problems, *exec = NULL;
+	const char *params[3];
 	bool replayed;
-	int found;
+	int found, rc;
 	struct exec_new n = {
 		.id = id, .req = &req, .kind = "migrate", .source = "event", .executed_by = actor,
-		.tenant = tenant,
+		.tenant = tenant, .first = first, .last = &last,
 	};
 
 	if (exec_request_parse(body, EXEC_FORM_FILTERS, &req, &problems) != 0) {
@@ -380,8 +386,18 @@ enum event_outcome event_start_execution(const struct event_env *env, const stru
 	found = ev->attempts > 1 ? execution_exists(env->db, id, err) : 0;
 	if (found != 0)
 		return found > 0 ? EVENT_DONE : EVENT_FAILED;
-	if (exec_create(env->db, &n, NULL, &exec, &replayed, conflict, err) == 0) {
+	/* Marked done in the execution's transaction: a statement fewer
+	 * after it. (Should the lease have run out meanwhile, the runner
+	 * that took the event finds the execution and is done with it.) */
+	params[0] = ev->id;
+	params[1] = env->owner;
+	params[2] = result_text(done);
+	db_pipeline_add(&last, DONE_SQL, 3, params);
+	rc = exec_create(env->db, &n, NULL, &exec, &replayed, conflict, err);
+	db_pipeline_release(&last);
+	if (rc == 0) {
 		json_object_put(exec);
+		done->recorded = true;
 		return EVENT_DONE;
 	}
 	if (err->kind == INFRA_ECONFLICT && conflict[0] != '\0')
@@ -440,7 +456,7 @@ static enum event_outcome on_database_registered(const struct event_env *env, co
 	json_object_object_add(body, "scope", json_object_new_string("single"));
 	json_object_object_add(body, "database_id", json_object_new_string(id));
 	oc = event_start_execution(env, ev, body, PQgetvalue(res, 0, 3),
-				   PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), done, err);
+				   PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), NULL, done, err);
 	json_object_put(body);
 	PQclear(res);
 	return oc;

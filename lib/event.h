@@ -46,6 +46,9 @@ struct event_env {
 	const struct config *cfg;
 	struct cache *cache;		/* may be NULL */
 	const char *owner;		/* "host:pid", the lease holder */
+	/* The event's subject as whoever delivers it just read it, or NULL
+	 * (tenant.created: the tenant's row as tenant_create gives it). */
+	const PGresult *subject;
 };
 
 /* One claimed event; strings live as long as the claim's result. */
@@ -74,6 +77,9 @@ struct event_done {
 	enum alert_kind alert_kind;
 	char alert_summary[INFRA_ERRMSG_MAX + 64];
 	json_object *alert_details;	/* a new object or NULL */
+	/* Marked done already, in the handler's own transaction (by
+	 * event_start_execution, with the execution it created). */
+	bool recorded;
 };
 
 /* A handler: do what `ev` asks, idempotently, filling `done` (zeroed by
@@ -102,13 +108,17 @@ int event_deliver(const struct event_env *env, const PGresult *row, struct infra
 /* For handlers: start the migration `body` (an execute body: {scope, …})
  * asks for, as the execution of event `ev` — with the id chosen for the
  * event (chosen now and stored when none was) — executed_by `actor`,
- * visible to `tenant` (NULL: platform). When that execution exists
- * already, nothing is done. Sets done->result to {execution_id}. Returns
- * EVENT_DONE, EVENT_LATER when an execution still running holds one of the
- * targets, or EVENT_FAILED (`err`: no targets, a database error). */
+ * visible to `tenant` (NULL: platform), the handler's statements `first`
+ * (NULL: none) made in its transaction before it resolves its targets,
+ * and the event marked done in the same transaction. When that execution
+ * exists already, nothing is done. Sets done->result to {execution_id}.
+ * Returns EVENT_DONE, EVENT_LATER when an execution still running holds
+ * one of the targets, or EVENT_FAILED (`err`: no targets, a database
+ * error). */
 enum event_outcome event_start_execution(const struct event_env *env, const struct event *ev,
 					 json_object *body, const char *actor, const char *tenant,
-					 struct event_done *done, struct infra_error *err);
+					 const struct db_pipeline *first, struct event_done *done,
+					 struct infra_error *err);
 
 /* --- the history, for operators (GET /system/events) --- */
 

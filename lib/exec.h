@@ -188,6 +188,11 @@ struct exec_new {
 	const char *executed_by;
 	const char *tenant;		/* the creator's tenant, NULL: platform */
 	const char *idempotency_key;	/* NULL: none */
+	/* The caller's statements in the execution's transaction and its
+	 * round trips: `first` before its rows are made (they see what it
+	 * changed), `last` before it commits. Each must succeed for the
+	 * execution to be created. NULL: none. */
+	const struct db_pipeline *first, *last;
 };
 
 /* Create an execution of `n->req` within `scope`: resolve its targets,

@@ -712,11 +712,14 @@ static int queue_row(struct db_pipeline *p, const char *const ids[2])
  * came back in pipeline `p` (items `claim` and `row`) within the open
  * transaction: check that it took all its targets, write its first event
  * — a `progress` with the execution as created, which also goes to *out
- * — and commit; on any failure roll everything back. */
+ * — and the caller's `last` statements, and commit; on any failure roll
+ * everything back. */
 static int created(struct db *db, const char *id, const struct db_pipeline *p, int claim,
-		   int row, json_object **out, char conflict_id[UUID_STR_LEN], struct infra_error *err)
+		   int row, const struct db_pipeline *last, json_object **out,
+		   char conflict_id[UUID_STR_LEN], struct infra_error *err)
 {
 	struct exec_event_batch first = { 0 };
+	struct db_pipeline end = DB_PIPELINE_INIT;
 	int rc = -1;
 
 	if (PQgetvalue(db_pipeline_result(p, claim), 0, 0)[0] != 't')
@@ -726,7 +729,11 @@ static int created(struct db *db, const char *id, const struct db_pipeline *p, i
 	if (rc == 0) {
 		*out = exec_json_from_row(db_pipeline_result(p, row), 0, time_wall_s());
 		exec_event_batch_add(&first, id, 1, "progress", exec_progress_event(*out));
-		rc = exec_event_batch_commit(db, &first, err);
+		exec_event_batch_queue(&first, &end);
+		db_pipeline_append(&end, last);
+		db_pipeline_add(&end, "COMMIT", 0, NULL);
+		rc = db_pipeline_run(db, &end, err);
+		db_pipeline_release(&end);
 		exec_event_batch_release(&first);
 	}
 	if (rc == 0)
@@ -818,6 +825,7 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 	/* BEGIN, the rows, the claim and the execution as created: one round
 	 * trip; its first event and COMMIT another. */
 	db_pipeline_add(&p, "BEGIN", 0, NULL);
+	db_pipeline_append(&p, n->first);
 	insert = db_pipeline_add(&p, q.sql.buf, q.nparams, q.params);
 	claim = db_pipeline_add(&p, CLAIM_TARGETS_SQL, 1, ids);
 	row = queue_row(&p, ids);
@@ -840,7 +848,7 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		return infra_fail(err, INFRA_EMIGRATION, "no targets: scope %s matches no active database",
 				  exec_scope_name(n->req->scope));
 	}
-	rc = created(db, id, &p, claim, row, out, conflict_id, err);
+	rc = created(db, id, &p, claim, row, n->last, out, conflict_id, err);
 	db_pipeline_release(&p);
 	return rc;
 }
@@ -1092,6 +1100,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 	params[2] = n->source;
 	params[3] = n->executed_by;
 	params[4] = n->tenant;
+	db_pipeline_append(&p, n->first);
 	/* Each target undoes down to the version it had before the original
 	 * ran ('0' for a schema that had none: everything). */
 	insert = db_pipeline_add(&p,
@@ -1120,7 +1129,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		return infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: nothing to roll back",
 				  id);
 	}
-	rc = created(db, new_id, &p, claim, row, out, conflict_id, err);
+	rc = created(db, new_id, &p, claim, row, n->last, out, conflict_id, err);
 	db_pipeline_release(&p);
 	return rc;
 }

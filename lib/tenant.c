@@ -73,6 +73,12 @@ static const char *ref_clause(const char *ref)
 /* Select tenant `ref` within `scope` (and with `with_target`, its
  * database's TC_DB… columns too). Returns the row (the caller PQclear()s)
  * or NULL: INFRA_ENOTFOUND. */
+static void select_sql(struct strbuf *sql, const char *where, bool with_target)
+{
+	strbuf_addf(sql, "SELECT " TENANT_COLUMNS "%s FROM tenants t%s WHERE %s",
+		    with_target ? TENANT_TARGET_COLUMNS : "", with_target ? TENANT_TARGET_JOINS : "", where);
+}
+
 static PGresult *select_tenant(struct db *db, const char *ref, const char *scope, bool with_target,
 			       struct infra_error *err)
 {
@@ -84,8 +90,7 @@ static PGresult *select_tenant(struct db *db, const char *ref, const char *scope
 		infra_fail(err, INFRA_ENOTFOUND, "no such tenant");
 		return NULL;
 	}
-	strbuf_addf(&sql, "SELECT " TENANT_COLUMNS "%s FROM tenants t%s WHERE %s",
-		    with_target ? TENANT_TARGET_COLUMNS : "", with_target ? TENANT_TARGET_JOINS : "", where);
+	select_sql(&sql, where, with_target);
 	res = db_exec(db, err, sql.buf, 2, params);
 	strbuf_release(&sql);
 	if (res != NULL && PQntuples(res) == 0) {
@@ -167,13 +172,14 @@ static json_object *created_payload(const struct tenant_input *in, const char *i
 
 int tenant_create(struct db *db, const struct tenant_input *in, const char *scope, const char *actor,
 		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
-		  struct infra_error *err)
+		  PGresult **tenant, struct infra_error *err)
 {
 	char execution_id[UUID_STR_LEN], lease[16];
-	const char *params[11], *why;
+	const char *params[11], *why, *ids[2] = { id, NULL };
+	struct db_pipeline p = DB_PIPELINE_INIT;
+	struct strbuf sql = STRBUF_INIT;
 	json_object *payload;
-	PGresult *res;
-	int created;
+	int insert, row, rc;
 
 	uuid_generate(id);
 	uuid_generate(execution_id);
@@ -194,8 +200,9 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *scop
 	 * is recorded as being delivered by `owner` (the runners leave it
 	 * alone unless the lease runs out). The database is checked here, as
 	 * tenant_database_check does: only when there is no tenant is it
-	 * asked why. */
-	res = db_exec(db, err, "WITH t AS (INSERT INTO tenants (id, slug, name, database_id, schema_name, "
+	 * asked why. In the same round trip, the tenant as it is now with its
+	 * database, for the event's delivery. */
+	insert = db_pipeline_add(&p, "WITH t AS (INSERT INTO tenants (id, slug, name, database_id, schema_name, "
 		      "migration_execution_id, created_by) SELECT $1::uuid, $2, $3, d.id, $5, $6::uuid, $7 "
 		      "FROM databases d WHERE d.id = $4::uuid AND d.is_active "
 		      "AND d.database_type IN ('tenant', 'shared') AND ($11::text IS NULL OR d.tenant = $11) "
@@ -204,16 +211,19 @@ int tenant_create(struct db *db, const struct tenant_input *in, const char *scop
 		      "'tenant.created', t.id::text, $8::jsonb, 'processing', 1, $9, clock_timestamp() + "
 		      "make_interval(secs => $10::int), $6::uuid FROM t RETURNING " EVENT_ROW_COLUMNS,
 		      11, params);
+	select_sql(&sql, ref_clause(id), true);
+	row = db_pipeline_add(&p, sql.buf, 2, ids);
+	strbuf_release(&sql);
 	json_object_put(payload);
-	*event = NULL;
-	if (res == NULL)
-		return -1;
-	created = PQntuples(res) == 1;
-	if (created) {
-		*event = res;
-		return 0;
+	*event = *tenant = NULL;
+	rc = db_pipeline_run(db, &p, err);
+	if (rc == 0 && PQntuples(db_pipeline_result(&p, insert)) == 1) {
+		*event = db_pipeline_take(&p, insert);
+		*tenant = db_pipeline_take(&p, row);
 	}
-	PQclear(res);
+	db_pipeline_release(&p);
+	if (rc != 0 || *event != NULL)
+		return rc;
 	if (tenant_database_check(db, in->database_id, scope, &why, err) != 0)
 		return -1;
 	return why != NULL ? infra_fail_field(err, "database_id", "%s", why) : create_conflict(db, in, err);
@@ -462,36 +472,41 @@ static int target_ddl(struct db *db, const struct config *cfg, const PGresult *r
 	return rc;
 }
 
-int tenant_provision(struct db *db, const struct config *cfg, const char *id, bool retry_failed,
-		     char *why, struct infra_error *err)
+/* A tenant $1 provisioning (or failed) is active. */
+#define ACTIVATE_SQL                                                                    \
+	"UPDATE tenants SET status = 'active', error = NULL, updated_at = clock_timestamp() " \
+	"WHERE id = $1::uuid AND status IN ('provisioning', 'failed')"
+
+/* Create the schema of the tenant in row 0 of `res` (selected
+ * with_target) when it is provisioning (or failed, with `retry_failed`):
+ * CREATE SCHEMA (unless it exists) on its database as the registered
+ * user, within PROBE_TIMEOUT; then, with `activate`, the tenant is active
+ * (without, the caller makes it so: ACTIVATE_SQL) — or it is failed with
+ * the reason. Returns 1 when the schema is there (or the tenant already
+ * was active), 0 when the tenant is failed (its error in `why`,
+ * INFRA_ERRMSG_MAX bytes), -1 on a control-database error, or
+ * INFRA_ENOTFOUND when it was deleted. */
+static int provision(struct db *db, const struct config *cfg, const PGresult *res, bool retry_failed,
+		     bool activate, char *why, struct infra_error *err)
 {
-	const char *params[2] = { id, why };
+	const char *id = PQgetvalue(res, 0, TC_ID), *params[2] = { id, why };
+	const char *status = PQgetvalue(res, 0, TC_STATUS);
 	char reason[INFRA_ERRMSG_MAX];
-	const char *status;
-	PGresult *res;
 	int done;
 
 	why[0] = '\0';
-	res = select_tenant(db, id, NULL, true, err);
-	if (res == NULL)
-		return -1;
-	status = PQgetvalue(res, 0, TC_STATUS);
 	if (strcmp(status, "active") == 0 || strcmp(status, "deleted") == 0 ||
 	    (strcmp(status, "failed") == 0 && !retry_failed)) {
 		done = strcmp(status, "active") == 0 ? 1 : strcmp(status, "failed") == 0 ? 0 : -1;
 		if (done == 0)
 			snprintf(why, INFRA_ERRMSG_MAX, "%s", PQgetvalue(res, 0, TC_ERROR));
-		PQclear(res);
 		return done >= 0 ? done : infra_fail(err, INFRA_ENOTFOUND, "tenant %s was deleted", id);
 	}
 	done = target_ddl(db, cfg, res, false, reason, err);
-	PQclear(res);
 	if (done < 0)
 		return -1;
 	if (done > 0)
-		return db_exec_command(db, err, "UPDATE tenants SET status = 'active', error = NULL, "
-				       "updated_at = clock_timestamp() WHERE id = $1::uuid "
-				       "AND status IN ('provisioning', 'failed')", 1, params) == 0 ? 1 : -1;
+		return !activate || db_exec_command(db, err, ACTIVATE_SQL, 1, params) == 0 ? 1 : -1;
 	snprintf(why, INFRA_ERRMSG_MAX, "cannot create the schema: %.*s", INFRA_ERRMSG_MAX - 32, reason);
 	/* A failed tenant has started no migration. */
 	if (db_exec_command(db, err, "UPDATE tenants SET status = 'failed', error = $2, "
@@ -534,7 +549,7 @@ int tenant_migrate(struct db *db, const struct config *cfg, const char *ref, con
 {
 	char id[UUID_STR_LEN], slug[64], exec_id[UUID_STR_LEN], why[INFRA_ERRMSG_MAX];
 	const char *params[2] = { id, exec_id };
-	PGresult *res = select_tenant(db, ref, scope, false, err);
+	PGresult *res = select_tenant(db, ref, scope, true, err);
 	int active;
 
 	*out = NULL;
@@ -546,9 +561,9 @@ int tenant_migrate(struct db *db, const struct config *cfg, const char *ref, con
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, TC_ID));
 	snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, TC_SLUG));
-	PQclear(res);
 	/* The retry path of a failed tenant: its schema first. */
-	active = tenant_provision(db, cfg, id, true, why, err);
+	active = provision(db, cfg, res, true, true, why, err);
+	PQclear(res);
 	if (active < 0)
 		return -1;
 	if (active == 0)
@@ -613,11 +628,14 @@ int tenant_delete(struct db *db, const struct config *cfg, const char *ref, cons
 enum event_outcome tenant_on_created(const struct event_env *env, const struct event *ev,
 				     struct event_done *done, struct infra_error *err)
 {
-	json_object *v, *by, *body;
+	const struct db_pipeline *first = NULL;
+	struct db_pipeline activate = DB_PIPELINE_INIT;
+	const PGresult *row = env->subject;
+	PGresult *res = NULL;
+	json_object *v, *body;
 	const char *id;
-	char why[INFRA_ERRMSG_MAX], slug[64], actor[256];
+	char why[INFRA_ERRMSG_MAX];
 	enum event_outcome oc;
-	PGresult *res;
 	int active;
 
 	if (!json_object_object_get_ex(ev->payload, "tenant_id", &v) ||
@@ -625,10 +643,16 @@ enum event_outcome tenant_on_created(const struct event_env *env, const struct e
 		infra_fail(err, INFRA_EINVAL, "the payload has no tenant_id");
 		return EVENT_FAILED;
 	}
-	active = tenant_provision(env->db, env->cfg, id, false, why, err);
-	if (active < 0 && err->kind != INFRA_ENOTFOUND)
+	/* The tenant with its database: as its creator just read it, or now. */
+	if (row == NULL || PQntuples(row) != 1 || strcmp(PQgetvalue(row, 0, TC_ID), id) != 0)
+		row = res = select_tenant(env->db, id, NULL, true, err);
+	active = row != NULL ? provision(env->db, env->cfg, row, false, false, why, err) : -1;
+	if (active < 0 && err->kind != INFRA_ENOTFOUND) {
+		PQclear(res);
 		return EVENT_FAILED;
+	}
 	if (active <= 0) {
+		PQclear(res);
 		done->result = json_object_new_object();
 		json_object_object_add(done->result, "skipped", json_object_new_string(
 			active < 0 ? "the tenant was deleted" : "the tenant failed; POST /tenants/{id}/migrate "
@@ -637,25 +661,19 @@ enum event_outcome tenant_on_created(const struct event_env *env, const struct e
 			json_object_object_add(done->result, "error", json_object_new_string(why));
 		return EVENT_DONE;
 	}
-	/* Who and which: from the payload (a tenant's slug and creator never
-	 * change), else from its row. */
-	if (json_object_object_get_ex(ev->payload, "slug", &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    json_object_object_get_ex(ev->payload, "created_by", &by) &&
-	    json_object_is_type(by, json_type_string)) {
-		snprintf(slug, sizeof(slug), "%s", json_object_get_string(v));
-		snprintf(actor, sizeof(actor), "%s", json_object_get_string(by));
-	} else {
-		if ((res = select_tenant(env->db, id, NULL, false, err)) == NULL)
-			return EVENT_FAILED;
-		snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, TC_SLUG));
-		snprintf(actor, sizeof(actor), "%s", PQgetvalue(res, 0, TC_CREATED_BY));
-		PQclear(res);
+	/* Made active in the transaction that starts its migration (whose
+	 * targets are the active tenants'): one round trip fewer. */
+	if (strcmp(PQgetvalue(row, 0, TC_STATUS), "active") != 0) {
+		db_pipeline_add(&activate, ACTIVATE_SQL, 1, &id);
+		first = &activate;
 	}
 	body = json_object_new_object();
 	json_object_object_add(body, "scope", json_object_new_string("tenant"));
-	json_object_object_add(body, "tenant", json_object_new_string(slug));
-	oc = event_start_execution(env, ev, body, actor, slug, done, err);
+	json_object_object_add(body, "tenant", json_object_new_string(PQgetvalue(row, 0, TC_SLUG)));
+	oc = event_start_execution(env, ev, body, PQgetvalue(row, 0, TC_CREATED_BY),
+				   PQgetvalue(row, 0, TC_SLUG), first, done, err);
 	json_object_put(body);
+	db_pipeline_release(&activate);
+	PQclear(res);
 	return oc;
 }

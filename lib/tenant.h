@@ -73,15 +73,16 @@ int tenant_database_check(struct db *db, const char *id, const char *scope, cons
 
 /* Record tenant `in` created by `actor` and its tenant.created event, in
  * one transaction; the event is held by `owner` for `lease_s` seconds
- * (the caller delivers it: event_deliver). The database must pass
- * tenant_database_check within `scope`. Returns 0 with the tenant's id
- * and *event, the event's row (EVENT_ROW_COLUMNS; the caller PQclear()s
- * it), or -1: INFRA_ECONFLICT (the slug, or the schema on that database,
- * belongs to a live tenant), INFRA_EINVAL (field database_id: why the
- * database cannot have it), or a database error. */
+ * (the caller delivers it: event_deliver, with *tenant as the event_env's
+ * subject). The database must pass tenant_database_check within `scope`.
+ * Returns 0 with the tenant's id, *event, the event's row
+ * (EVENT_ROW_COLUMNS), and *tenant, the tenant's row with its database
+ * (both the caller's to PQclear); or -1: INFRA_ECONFLICT (the slug, or the
+ * schema on that database, belongs to a live tenant), INFRA_EINVAL (field
+ * database_id: why the database cannot have it), or a database error. */
 int tenant_create(struct db *db, const struct tenant_input *in, const char *scope, const char *actor,
 		  const char *owner, int lease_s, char id[UUID_STR_LEN], PGresult **event,
-		  struct infra_error *err);
+		  PGresult **tenant, struct infra_error *err);
 
 /* Tenant `ref` (an id, or the slug of a live tenant) within `scope`, as
  * the API shows it: {id, slug, name, database_id, schema, status, error,
@@ -102,16 +103,6 @@ struct tenant_filter {
  * 0, or -1: INFRA_EINVAL (field status, database_id or cursor). */
 int tenant_list(struct db *db, const struct tenant_filter *f, json_object **out,
 		struct infra_error *err);
-
-/* Create the schema of tenant `id` when it is provisioning (or failed,
- * with `retry_failed`): CREATE SCHEMA (unless it exists) on its database
- * as the registered user, within PROBE_TIMEOUT; then the tenant is active,
- * or failed with the reason. Returns 1 when the tenant is active (or
- * already was), 0 when it is failed (its error in `why`, INFRA_ERRMSG_MAX
- * bytes), -1 on a control-database error, or INFRA_ENOTFOUND when it was
- * deleted. */
-int tenant_provision(struct db *db, const struct config *cfg, const char *id, bool retry_failed,
-		     char *why, struct infra_error *err);
 
 /* Close the sessions to tenant databases this process keeps between
  * schema changes (a worker or runner that stops). */
