@@ -353,10 +353,6 @@ int exec_event_batch_insert(struct db *db, struct exec_event_batch *b, struct in
  * round trip. */
 int exec_event_batch_commit(struct db *db, struct exec_event_batch *b, struct infra_error *err);
 
-/* Queue the batch's insert on pipeline `p` (nothing when it is empty);
- * the batch keeps its events. */
-void exec_event_batch_queue(struct exec_event_batch *b, struct db_pipeline *p);
-
 /* Free the events and the batch's memory. */
 void exec_event_batch_release(struct exec_event_batch *b);
 

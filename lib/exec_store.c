@@ -203,7 +203,9 @@ void exec_event_batch_release(struct exec_event_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void exec_event_batch_queue(struct exec_event_batch *b, struct db_pipeline *p)
+/* Queue the batch's insert on pipeline `p` (nothing when it is empty);
+ * the batch keeps its events. */
+static void event_batch_queue(struct exec_event_batch *b, struct db_pipeline *p)
 {
 	struct db_array ids = DB_ARRAY_INIT, seqs = DB_ARRAY_INIT, types = DB_ARRAY_INIT;
 	struct db_array data = DB_ARRAY_INIT, channels = DB_ARRAY_INIT;
@@ -255,7 +257,7 @@ static int event_batch_run(struct db *db, struct exec_event_batch *b, bool commi
 	struct db_pipeline p = DB_PIPELINE_INIT;
 	int rc;
 
-	exec_event_batch_queue(b, &p);
+	event_batch_queue(b, &p);
 	if (commit)
 		db_pipeline_add(&p, "COMMIT", 0, NULL);
 	rc = db_pipeline_run(db, &p, err);
@@ -729,7 +731,7 @@ static int created(struct db *db, const char *id, const struct db_pipeline *p, i
 	if (rc == 0) {
 		*out = exec_json_from_row(db_pipeline_result(p, row), 0, time_wall_s());
 		exec_event_batch_add(&first, id, 1, "progress", exec_progress_event(*out));
-		exec_event_batch_queue(&first, &end);
+		event_batch_queue(&first, &end);
 		db_pipeline_append(&end, last);
 		db_pipeline_add(&end, "COMMIT", 0, NULL);
 		rc = db_pipeline_run(db, &end, err);
