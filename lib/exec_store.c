@@ -710,27 +710,31 @@ static int queue_row(struct db_pipeline *p, const char *const ids[2])
 	return row;
 }
 
-/* The rest of creating execution `id`, whose claim and row as created
- * came back in pipeline `p` (items `claim` and `row`) within the open
- * transaction: check that it took all its targets, write its first event
- * — a `progress` with the execution as created, which also goes to *out
- * — and the caller's `last` statements, and commit; on any failure roll
- * everything back. */
-static int created(struct db *db, const char *id, const struct db_pipeline *p, int claim,
-		   int row, const struct db_pipeline *last, json_object **out,
-		   char conflict_id[UUID_STR_LEN], struct infra_error *err)
+/* Create execution ids[0] (ids[1]: NULL) by pipeline `p`: its BEGIN (or a
+ * transaction already open), then item `insert` making its rows, sent
+ * with the claim of its targets and the read of its row as created — one
+ * round trip; then its first event (a `progress` with the execution as
+ * created, which also goes to *out), the caller's `last` statements and
+ * COMMIT — another. Returns 0; 1 when `insert` made no rows; -1 with `err`
+ * (a conflict names the execution holding a target in *conflict_id).
+ * Anything but 0 rolls everything back. */
+static int create_by(struct db *db, struct db_pipeline *p, int insert, const char *const ids[2],
+		     const struct db_pipeline *last, json_object **out,
+		     char conflict_id[UUID_STR_LEN], struct infra_error *err)
 {
 	struct exec_event_batch first = { 0 };
 	struct db_pipeline end = DB_PIPELINE_INIT;
-	int rc = -1;
+	int claim = db_pipeline_add(p, CLAIM_TARGETS_SQL, 1, ids), row = queue_row(p, ids), rc;
 
-	if (PQgetvalue(db_pipeline_result(p, claim), 0, 0)[0] != 't')
-		claim_conflict(db, id, conflict_id, err);
-	else
-		rc = 0;
-	if (rc == 0) {
+	if (db_pipeline_run(db, p, err) != 0)
+		rc = -1;
+	else if (strtol(PQcmdTuples(db_pipeline_result(p, insert)), NULL, 10) == 0)
+		rc = 1;
+	else if (PQgetvalue(db_pipeline_result(p, claim), 0, 0)[0] != 't')
+		rc = claim_conflict(db, ids[0], conflict_id, err);
+	else {
 		*out = exec_json_from_row(db_pipeline_result(p, row), 0, time_wall_s());
-		exec_event_batch_add(&first, id, 1, "progress", exec_progress_event(*out));
+		exec_event_batch_add(&first, ids[0], 1, "progress", exec_progress_event(*out));
 		event_batch_queue(&first, &end);
 		db_pipeline_append(&end, last);
 		db_pipeline_add(&end, "COMMIT", 0, NULL);
@@ -743,7 +747,7 @@ static int created(struct db *db, const char *id, const struct db_pipeline *p, i
 	db_rollback(db);
 	json_object_put(*out);
 	*out = NULL;
-	return -1;
+	return rc;
 }
 
 /* An earlier execution by the same principal under the same key. Returns
@@ -783,7 +787,7 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 	struct db_pipeline p = DB_PIPELINE_INIT;
 	struct exec_query q;
 	json_object *filters;
-	int param, found, insert, claim, row, rc;
+	int param, found, insert, rc;
 
 	*out = NULL;
 	*replayed = false;
@@ -824,34 +828,22 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		    "r.database_type FROM e, r",
 		    param, param + 1, param + 2, param + 3, param + 4, param + 5, param + 6, param + 7,
 		    param + 8, param + 9);
-	/* BEGIN, the rows, the claim and the execution as created: one round
-	 * trip; its first event and COMMIT another. */
 	db_pipeline_add(&p, "BEGIN", 0, NULL);
 	db_pipeline_append(&p, n->first);
 	insert = db_pipeline_add(&p, q.sql.buf, q.nparams, q.params);
-	claim = db_pipeline_add(&p, CLAIM_TARGETS_SQL, 1, ids);
-	row = queue_row(&p, ids);
 	exec_query_release(&q);
 	json_object_put(filters);
-	if (db_pipeline_run(db, &p, err) != 0) {
-		db_pipeline_release(&p);
-		db_rollback(db);
-		/* A concurrent request with the same key won the race. */
-		if (err->kind == INFRA_ECONFLICT && n->idempotency_key != NULL &&
-		    (found = idempotent_replay(db, n, hash, out, err)) != 0) {
-			*replayed = found > 0;
-			return found > 0 ? 0 : -1;
-		}
-		return -1;
-	}
-	if (strtol(PQcmdTuples(db_pipeline_result(&p, insert)), NULL, 10) == 0) {
-		db_pipeline_release(&p);
-		db_rollback(db);
+	rc = create_by(db, &p, insert, ids, n->last, out, conflict_id, err);
+	db_pipeline_release(&p);
+	if (rc > 0)
 		return infra_fail(err, INFRA_EMIGRATION, "no targets: scope %s matches no active database",
 				  exec_scope_name(n->req->scope));
+	/* A concurrent request with the same key won the race. */
+	if (rc < 0 && err->kind == INFRA_ECONFLICT && n->idempotency_key != NULL &&
+	    (found = idempotent_replay(db, n, hash, out, err)) != 0) {
+		*replayed = found > 0;
+		return found > 0 ? 0 : -1;
 	}
-	rc = created(db, id, &p, claim, row, n->last, out, conflict_id, err);
-	db_pipeline_release(&p);
 	return rc;
 }
 
@@ -1081,7 +1073,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 	const char *params[5], *ids[2] = { new_id, NULL };
 	struct db_pipeline p = DB_PIPELINE_INIT;
 	PGresult *res;
-	int insert, claim, row, rc;
+	int insert, rc;
 
 	*out = NULL;
 	if (db_begin(db, err) != 0)
@@ -1118,20 +1110,8 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		      "schema_name, database_type, target_version) SELECT e.id, u.n, u.database_id, "
 		      "u.database_name, u.schema_name, u.database_type, coalesce(u.version_before, '0') "
 		      "FROM e, u", 5, params);
-	claim = db_pipeline_add(&p, CLAIM_TARGETS_SQL, 1, ids);
-	row = queue_row(&p, ids);
-	if (db_pipeline_run(db, &p, err) != 0) {
-		db_pipeline_release(&p);
-		db_rollback(db);
-		return -1;
-	}
-	if (strtol(PQcmdTuples(db_pipeline_result(&p, insert)), NULL, 10) == 0) {
-		db_pipeline_release(&p);
-		db_rollback(db);
-		return infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: nothing to roll back",
-				  id);
-	}
-	rc = created(db, new_id, &p, claim, row, n->last, out, conflict_id, err);
+	rc = create_by(db, &p, insert, ids, n->last, out, conflict_id, err);
 	db_pipeline_release(&p);
-	return rc;
+	return rc <= 0 ? rc : infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: "
+					 "nothing to roll back", id);
 }

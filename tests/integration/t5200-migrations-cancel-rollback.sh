@@ -96,6 +96,14 @@ as "$MIG" POST /migrations/rollback "{\"execution_id\":\"$held\"}"
 expect_status 202 "POST /migrations/rollback rolls back the cancelled execution"
 check "… which completes" wait_status 60 "$(jq -r .id <<<"$BODY")" completed
 check "s1 is back to version 1" test "$(tables mx_cancel s1)" = users
+execute "$MIG" "{\"scope\":\"tenant\",\"tenant\":\"$tenant\"}"
+check "migrated again" wait_status 60 "$EXEC" completed
+execute "$MIG" "{\"scope\":\"tenant\",\"tenant\":\"$tenant\"}"
+noop=$EXEC
+check "… and once more, which finds every target up to date" wait_status 60 "$noop" completed
+as "$MIG" POST "/migrations/$noop/rollback"
+expect_error 422 MIG_001 "an execution that applied nothing has nothing to roll back"
+expect_json '.message | test("applied nothing")' true "… and says so"
 as "$MIG" POST /migrations/rollback '{"execution_id":"nope","extra":1}'
 expect_error 422 VAL_001 "a bad rollback body is refused"
 expect_json '.details.fields | keys | join(",")' execution_id,extra "every bad field is named"
