@@ -96,8 +96,8 @@ int handle_tenants_create(struct request *r)
 	snprintf(owner, sizeof(owner), "%s:%d", cfg->host_name, (int)getpid());
 	/* The event is ours while we deliver it below; should this process
 	 * die first, a runner takes it when the lease runs out. */
-	if (tenant_create(&r->app->db, &in, scope_of(r), actor_of(r), owner, cfg->probe_timeout_s * 2 + 10, id,
-			  &event, &row, &err) != 0) {
+	if (tenant_create(&r->app->db, &in, scope_of(r), actor_of(r), owner,
+			  cfg->probe_timeout_s * 2 + 10, id, &event, &row, &err) != 0) {
 		json_object_put(body);
 		audit_tenant(r, "tenant.create", NULL, details, &err);
 		return respond_infra_error(r, &err);

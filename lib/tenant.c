@@ -70,15 +70,17 @@ static const char *ref_clause(const char *ref)
 	return NULL;
 }
 
-/* Select tenant `ref` within `scope` (and with `with_target`, its
- * database's TC_DB… columns too). Returns the row (the caller PQclear()s)
- * or NULL: INFRA_ENOTFOUND. */
+/* The SELECT of the tenants matching `where` (with `with_target`, their
+ * databases' TC_DB… columns too). */
 static void select_sql(struct strbuf *sql, const char *where, bool with_target)
 {
 	strbuf_addf(sql, "SELECT " TENANT_COLUMNS "%s FROM tenants t%s WHERE %s",
 		    with_target ? TENANT_TARGET_COLUMNS : "", with_target ? TENANT_TARGET_JOINS : "", where);
 }
 
+/* Select tenant `ref` within `scope` (and with `with_target`, its
+ * database's TC_DB… columns too). Returns the row (the caller PQclear()s)
+ * or NULL: INFRA_ENOTFOUND. */
 static PGresult *select_tenant(struct db *db, const char *ref, const char *scope, bool with_target,
 			       struct infra_error *err)
 {
