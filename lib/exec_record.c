@@ -17,6 +17,7 @@
 #include "exec_task.h"
 #include "log.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 /* The index of execution `id` in the run. */
 size_t run_execution(const struct run *r, const char *id)
@@ -38,15 +39,6 @@ void exec_log_warn(const char *msg, const char *subject, const struct infra_erro
 }
 
 /* --- outcomes --- */
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 static void pending_release(struct pending *p)
 {

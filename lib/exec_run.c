@@ -12,6 +12,7 @@
 #include "log.h"
 #include "registry.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* --- migration sets --- */
 
@@ -22,15 +23,6 @@ static struct exec_cached_set {
 	char *database_type;
 	struct mig_set set;
 } sets[EXEC_SETS_MAX];
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s ? s : "");
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 const struct mig_set *exec_set_get(const char *root, const char *database_type,
 				   struct infra_error *err)

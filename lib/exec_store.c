@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "page_cursor.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 const char exec_columns_sql[] =
 	"e.id, e.kind, e.source, e.scope, e.filters, e.target_version, e.dry_run, e.status, "
@@ -949,15 +950,6 @@ void exec_undo_plan_release(struct exec_undo_plan *p)
 	}
 	free(p->targets);
 	exec_undo_plan_init(p);
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
 }
 
 static int version_desc(const void *a, const void *b)
