@@ -1,6 +1,7 @@
 /* daemon.h — the processes of infrad: the master (master.c) supervises
- * request workers (worker.c) and job runners (runner.c), all forked from it
- * and sharing its listening socket and metrics region. */
+ * request workers (worker.c), job runners (runner.c) and the schema service
+ * (schemas.c), all forked from it and sharing its listening socket and
+ * metrics region. */
 #ifndef INFRA_DAEMON_H
 #define INFRA_DAEMON_H
 
@@ -33,6 +34,11 @@ int worker_main(const struct config *cfg, int listen_fd, int64_t started_at);
 /* Run background jobs until asked to stop. `index` numbers the runners
  * of this host (0..RUNNERS-1). Returns the exit status. */
 int runner_main(const struct config *cfg, int index, int64_t started_at);
+
+/* Create and drop tenant schemas for the workers and runners of the same
+ * master (lib/schema_service.h) until asked to stop. Returns the exit
+ * status. */
+int schemas_main(const struct config *cfg);
 
 /* Supervise children until SIGTERM/SIGQUIT/SIGINT; reload on SIGHUP.
  * `cfg` and `listen_fd` become the master's; `config_path` may be NULL.

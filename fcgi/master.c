@@ -1,5 +1,6 @@
 /* master.c — the supervisor (php-fpm's master, nginx's master): forks the
- * request workers and job runners, replaces the ones that die (with
+ * request workers, job runners and the schema service, replaces the ones
+ * that die (with
  * backoff when they die young), rolls every child on SIGHUP after a
  * successful reload without dropping a request, and drains on
  * SIGTERM/SIGQUIT/SIGINT.
@@ -28,7 +29,11 @@
 #define YOUNG_DEATH_MS 5000	/* dying sooner than this doubles the backoff */
 #define RESIGNAL_MS 250		/* re-send stop to draining children this often */
 
-enum role { ROLE_WORKER, ROLE_RUNNER };
+enum role { ROLE_WORKER, ROLE_RUNNER, ROLE_SCHEMAS };
+
+static const char *const role_names[] = {
+	[ROLE_WORKER] = "worker", [ROLE_RUNNER] = "runner", [ROLE_SCHEMAS] = "schema service",
+};
 
 /* A place for one child of the current generation. */
 struct slot {
@@ -99,7 +104,7 @@ static void count_alive(const struct master *m)
 			continue;
 		if (m->slots[i].role == ROLE_WORKER)
 			workers++;
-		else
+		else if (m->slots[i].role == ROLE_RUNNER)
 			runners++;
 	}
 	metrics_set(METRIC_WORKERS_ALIVE, workers);
@@ -113,7 +118,7 @@ static void spawn(struct master *m, struct slot *s)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		log_errno("fork", s->role == ROLE_WORKER ? "worker" : "runner");
+		log_errno("fork", role_names[s->role]);
 		s->respawn_at_ms = time_mono_ms() + BACKOFF_MAX_MS;
 		return;
 	}
@@ -125,8 +130,10 @@ static void spawn(struct master *m, struct slot *s)
 		child_signals_init();
 		if (s->role == ROLE_WORKER)
 			status = worker_main(&m->cfg, m->listen_fd, m->started_at);
-		else
+		else if (s->role == ROLE_RUNNER)
 			status = runner_main(&m->cfg, s->index, m->started_at);
+		else
+			status = schemas_main(&m->cfg);
 		exit(status);
 	}
 	s->pid = pid;
@@ -134,17 +141,19 @@ static void spawn(struct master *m, struct slot *s)
 	s->respawn_at_ms = 0;
 }
 
-/* Lay out the slots of a new generation for `cfg` (all empty, due now). */
+/* Lay out the slots of a new generation for `cfg` (all empty, due now):
+ * the workers, the runners, and one schema service. */
 static int slots_create(struct master *m)
 {
-	int n = m->cfg.workers + m->cfg.runners;
+	int n = m->cfg.workers + m->cfg.runners + 1;
 	struct slot *slots = calloc((size_t)n, sizeof(*slots));
 
 	if (slots == NULL)
 		return log_errno("calloc", "slots");
 	for (int i = 0; i < n; i++) {
-		slots[i].role = i < m->cfg.workers ? ROLE_WORKER : ROLE_RUNNER;
-		slots[i].index = i < m->cfg.workers ? i : i - m->cfg.workers;
+		slots[i].role = i < m->cfg.workers ? ROLE_WORKER
+			: i < n - 1 ? ROLE_RUNNER : ROLE_SCHEMAS;
+		slots[i].index = i < m->cfg.workers ? i : i < n - 1 ? i - m->cfg.workers : 0;
 	}
 	free(m->slots);
 	m->slots = slots;
@@ -245,7 +254,7 @@ static void reap(struct master *m)
 				s->backoff_ms = BACKOFF_MAX_MS;
 			s->respawn_at_ms = now + s->backoff_ms;
 			log_warn("%s %d (pid %d) %s; respawning in %d ms",
-				 s->role == ROLE_WORKER ? "worker" : "runner", s->index,
+				 role_names[s->role], s->index,
 				 (int)pid, how, s->backoff_ms);
 			break;
 		}

@@ -16,6 +16,7 @@
 #include "mig_session.h"
 #include "page.h"
 #include "page_cursor.h"
+#include "schema_service.h"
 #include "strbuf.h"
 #include "tenant.h"
 #include "timeutil.h"
@@ -340,7 +341,7 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 #define TENANT_SESSIONS 4
 #define TENANT_SESSION_IDLE_MS 60000
 
-static struct mig_pool *kept;
+static _Thread_local struct mig_pool *kept;	/* a thread's own (the schema service's lanes) */
 
 /* Connect `s` (closed) to `conninfo` by `deadline`. 0, or -1 with why. */
 static int session_connect(struct mig_session *s, const char *conninfo, int timeout_s,
@@ -404,10 +405,7 @@ out:
 	return rc;
 }
 
-/* Create (or with `drop`, drop with CASCADE) schema `schema` through
- * `conninfo` within `timeout_s` seconds in all. Returns 0, or -1 with why
- * (INFRA_ERRMSG_MAX bytes). */
-static int schema_ddl(const char *conninfo, const char *schema, bool drop, int timeout_s, char *why)
+int tenant_schema_ddl(const char *conninfo, const char *schema, bool drop, int timeout_s, char *why)
 {
 	int64_t deadline = time_mono_ms() + (int64_t)timeout_s * 1000;
 
@@ -468,7 +466,12 @@ static int target_ddl(struct db *db, const struct config *cfg, const PGresult *r
 		snprintf(why, INFRA_ERRMSG_MAX, "%.*s", INFRA_ERRMSG_MAX - 1, t->skip);
 		rc = 0;
 	} else {
-		rc = schema_ddl(t->conninfo, t->schema, drop, cfg->probe_timeout_s, why) == 0 ? 1 : 0;
+		/* On the host's one session to the database when the schema
+		 * service is there (lib/schema_service.h), else on our own. */
+		rc = schema_service_call(t->conninfo, t->schema, drop, cfg->probe_timeout_s, why);
+		if (rc == SCHEMA_SERVICE_UNAVAILABLE)
+			rc = tenant_schema_ddl(t->conninfo, t->schema, drop, cfg->probe_timeout_s, why);
+		rc = rc == 0 ? 1 : 0;
 	}
 	exec_fleet_release(&f);
 	return rc;

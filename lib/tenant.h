@@ -104,9 +104,15 @@ struct tenant_filter {
 int tenant_list(struct db *db, const struct tenant_filter *f, json_object **out,
 		struct infra_error *err);
 
-/* Close the sessions to tenant databases this process keeps between
- * schema changes (a worker or runner that stops). */
+/* Close the sessions to tenant databases this thread keeps between
+ * schema changes (a worker, runner or schema service lane that stops). */
 void tenant_sessions_release(void);
+
+/* Create (or with `drop`, drop with CASCADE) schema `schema` through
+ * `conninfo` within `timeout_s` seconds in all, on a session this thread
+ * keeps between calls (see tenant_sessions_release). Returns 0, or -1
+ * with why (INFRA_ERRMSG_MAX bytes). */
+int tenant_schema_ddl(const char *conninfo, const char *schema, bool drop, int timeout_s, char *why);
 
 /* POST /tenants/{ref}/migrate: provision tenant `ref` (within `scope`) if
  * it is failed, then start a migration of scope tenant to

@@ -159,7 +159,8 @@ alive() {
 	[[ "$stat" != Z* ]]
 }
 
-# infrad processes by role: master, worker, runner (their pids, one a line).
+# infrad processes by role: master, worker, runner, schemas (their pids,
+# one a line).
 infrad_pids() {
 	local master
 	master=$(cat "$INFRA_PIDFILE" 2>/dev/null) || return 0

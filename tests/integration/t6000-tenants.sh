@@ -88,6 +88,37 @@ check "each schema has the whole tenant set (${TENANT_SET_VERSIONS##*,} versions
 check "one execution per tenant, no more" test "$(psql_control -c "SELECT count(*) FROM infra.executions
 	WHERE scope = 'tenant' AND filters->>'tenant' LIKE 'b%\\_$RUN'")" = 20
 
+# --------------------------------------------------- the schema service
+# The schemas were made by the host's schema service, on one session per
+# database (lib/schema_service.h): no worker keeps a session to a tenant
+# database, only its control connection.
+pg_port_hex=$(printf '%04X' "$(sed -E 's|.*:([0-9]+)/[^/]*$|\1|' <<<"$INFRA_PGURL")")
+pg_connections_of() {
+	local inodes
+	inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -o 'socket:\[[0-9]*\]' | grep -o '[0-9]*' | paste -sd'|')
+	[ -n "$inodes" ] || { echo 0; return; }
+	awk -v p=":$pg_port_hex\$" -v re="^($inodes)\$" '$3 ~ p && $10 ~ re { n++ } END { print n + 0 }' /proc/net/tcp
+}
+service=$(infrad_pids schemas)
+check "infrad runs one schema service" test "$(wc -w <<<"$service")" = 1
+check "… which holds the sessions to the tenant databases" test "$(pg_connections_of "$service")" -ge 1
+extra=''
+for w in $(infrad_pids worker); do
+	[ "$(pg_connections_of "$w")" = 1 ] || extra+=" $w"
+done
+check "each worker holds its control connection and nothing else${extra:+; not:$extra}" test -z "$extra"
+
+# Without it a worker makes the schema itself; the master starts another.
+new_db ten_nosvc
+nosvc_db=$(register ten_nosvc public tenant)
+kill -KILL "$service"
+create_tenant "$TEN" "nosvc_$RUN" "$nosvc_db"
+expect_status 201 "with the schema service gone, a tenant is still created"
+expect_json .status active
+check "… its schema made by the worker, and migrated" wait_for 120 migrated ten_nosvc "tenant_nosvc_$RUN"
+respawned() { local s; s=$(infrad_pids schemas); [ -n "$s" ] && [ "$s" != "$service" ]; }
+check "the master starts another schema service" wait_for 20 respawned
+
 # ------------------------------------------------------------------ reads
 as "$TEN_READ" GET "/tenants/$slug"
 expect_status 200 "GET by slug"
