@@ -206,8 +206,39 @@ static void handle(struct fleet *f, int si, enum mig_task_result r)
 	}
 }
 
-/* Take the first queued task that may start now, preferring one of the
- * database `db` (with `own_only`, only one of it); -1 when none. */
+/* Whether a free session connected to another database should leave it
+ * for a target of database `db`. Always in a run without a pool (a
+ * one-off command finishes soonest that way). With one (a runner, whose
+ * sessions outlive its runs, on servers others use too): when the pool
+ * holds a session there, or more of `db`'s targets are ready than
+ * sessions are working on it. Otherwise the target waits for one of
+ * those: sessions hopping between databases leave idle backends behind
+ * in each (every one of which reads its database's catalog invalidations
+ * — a burst of tenants migrating is a flood of them) and open new ones,
+ * each a password exchange. */
+static bool worth_moving(const struct fleet *f, int db, int64_t now)
+{
+	const struct mig_options *o = f->shared.opts;
+	size_t ready = 0, working = 0;
+
+	if (o->pool == NULL || mig_pool_holds(o->pool, f->targets[db].conninfo))
+		return true;
+	for (int si = 0; si < f->nsessions; si++)
+		if (f->bound[si] != NULL && f->bound[si]->db == db)
+			working++;
+	for (size_t q = 0; q < f->nqueue && ready <= working; q++) {
+		const struct mig_task *t = &f->tasks[f->queue[q]];
+
+		if (t->db == db && t->not_before_ms <= now)
+			ready++;
+	}
+	return ready > working;
+}
+
+/* Take the first queued task that may start now for a free session
+ * connected to database `db` (-1: a closed session, which takes any):
+ * one of `db`, or with `own_only` false one of another database that is
+ * worth_moving() to; -1 when none. */
 static long take_ready(struct fleet *f, int db, bool own_only, int64_t now)
 {
 	long any = -1;
@@ -221,7 +252,7 @@ static long take_ready(struct fleet *f, int db, bool own_only, int64_t now)
 			any = (long)q;
 			break;
 		}
-		if (any < 0 && !own_only)
+		if (any < 0 && !own_only && worth_moving(f, t->db, now))
 			any = (long)q;
 	}
 	if (any >= 0) {
@@ -332,12 +363,13 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 			wake = t->deadline_ms;
 	}
 	/* A retry waiting for its time matters only when a session is free
-	 * to take it (assign() has given every free session a ready task);
-	 * otherwise a session finishing wakes the loop anyway. */
+	 * to take it; otherwise a session finishing wakes the loop anyway, as
+	 * it does for a ready target left waiting for a session of its own
+	 * database (worth_moving). */
 	for (size_t q = 0; q < f->nqueue && free_session; q++) {
 		int64_t nb = f->tasks[f->queue[q]].not_before_ms;
 
-		if (wake < 0 || nb < wake)
+		if (nb > now && (wake < 0 || nb < wake))
 			wake = nb;
 	}
 	const struct mig_callbacks *cb = &f->shared.opts->cb;

@@ -106,6 +106,14 @@ bool mig_pool_take(struct mig_pool *p, const char *conninfo, struct mig_session 
 	return false;
 }
 
+bool mig_pool_holds(const struct mig_pool *p, const char *conninfo)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].conninfo, conninfo) == 0)
+			return true;
+	return false;
+}
+
 void mig_pool_put(struct mig_pool *p, const char *conninfo, struct mig_session *slot)
 {
 	struct pooled *it;

@@ -42,6 +42,10 @@ size_t mig_pool_size(const struct mig_pool *p);
  * Returns true when `slot` got one. */
 bool mig_pool_take(struct mig_pool *p, const char *conninfo, struct mig_session *slot);
 
+/* Whether an idle session to `conninfo` is held (it may yet turn out
+ * closed when taken). */
+bool mig_pool_holds(const struct mig_pool *p, const char *conninfo);
+
 /* Keep the idle session `slot` for `conninfo` (copied) and leave `slot`
  * closed and initialised. */
 void mig_pool_put(struct mig_pool *p, const char *conninfo, struct mig_session *slot);

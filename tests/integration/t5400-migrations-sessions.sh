@@ -8,7 +8,9 @@
 # holds that commit, not its whole loop, until the runner's recorder has
 # written it; and a new
 # execution's targets are announced on infra_exec_work when it commits, the
-# channel idle runners sleep on. infrad runs with one runner here.
+# channel idle runners sleep on; a free session does not leave its database
+# for another's target that a session there will take next. infrad runs
+# with one runner here.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 . "$(dirname "$0")/migrations-lib.sh"
@@ -105,6 +107,46 @@ check "… with every migration, and where it started (no version) on record" te
 	-c "SELECT before_known || coalesce(version_before, '-') FROM infra.execution_targets
 	WHERE execution_id = '$slow'")" = "$(versions ms_pool s1) true-"
 drop_slow_record
+
+# -------------------------------------- a session stays with its database
+# A free session connected to one database does not leave it for another
+# database's target while a session there is working and will take that
+# target next: the target waits rather than cost a new backend (lib/
+# mig_fleet.c, worth_moving). On ms_hop_b, h1 is held in V6 by a lock and
+# h2 comes after it; a1, on ms_hop_a, runs meanwhile on the other session.
+new_db ms_hop_a
+new_db ms_hop_b
+a1=$(register ms_hop_a a1 tenant)
+h1=$(register ms_hop_b h1 tenant)
+h2=$(register ms_hop_b h2 tenant)
+hop_backends() {
+	psql_target -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'ms_hop_b'
+		AND application_name = 'infra-migrate'"
+}
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$h1\",\"target_version\":\"5\"}"
+check "h1 is at version 5" wait_status 60 "$EXEC" completed
+hold_lock ms_hop_b "LOCK TABLE h1.users IN ACCESS EXCLUSIVE MODE;"
+check "a session holds h1.users" wait_for 10 lock_granted ms_hop_b
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$h1\"}"
+held=$EXEC
+check "the runner waits in h1's V6" wait_for 30 waiting_on_lock ms_hop_b
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$a1\"}"
+check "a1 completes on the other session" wait_status 60 "$EXEC" completed
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$h2\"}"
+after=$EXEC
+claimed() {
+	[ "$(psql_control -c "SELECT status FROM infra.execution_targets WHERE execution_id = '$after'")" = in_progress ]
+}
+check "h2 is claimed into the running engine" wait_for 10 claimed
+sleep 2
+check "… and waits for ms_hop_b's session: not completed while h1 is held" \
+	test "$(psql_control -c "SELECT status FROM infra.executions WHERE id = '$after'")" != completed
+check "… with no second backend opened to ms_hop_b" test "$(hop_backends)" = 1
+release_lock
+check "then h1 completes" wait_status 60 "$held" completed
+check "… and h2 after it" wait_status 60 "$after" completed
+check "… on the same backend: still one to ms_hop_b" test "$(hop_backends)" = 1
+check "h2 has every migration" test "$(versions ms_hop_b h2)" = "$(versions ms_pool s1)"
 
 # ---------------------------------------------- new work is announced
 # A session listening on the control database hears of the next
