@@ -21,6 +21,7 @@
 #include "log.h"
 #include "schema_service.h"
 #include "tenant.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define LANES_MAX 64		/* databases served at once; beyond, workers do it */
@@ -345,10 +346,12 @@ int schema_service_call(const char *conninfo, const char *schema, bool drop, int
 {
 	struct sockaddr_un sa;
 	socklen_t salen = address(&sa, getppid());
-	json_object *o, *status, *text;
-	struct pollfd p;
+	json_object *o, *secret, *status, *text;
+	struct pollfd p = { .events = POLLIN };
 	char buf[INFRA_ERRMSG_MAX + 256];
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc = SCHEMA_SERVICE_UNAVAILABLE;
+	int64_t deadline = time_mono_ms() + (int64_t)timeout_s * 1000 + ANSWER_SLACK_MS;
+	int sent, ready;
 	ssize_t n;
 
 	if (fd < 0)
@@ -356,14 +359,24 @@ int schema_service_call(const char *conninfo, const char *schema, bool drop, int
 	if (connect(fd, (struct sockaddr *)&sa, salen) != 0)
 		goto out;
 	o = json_object_new_object();
-	json_object_object_add(o, "conninfo", json_object_new_string(conninfo));
+	secret = json_object_new_string(conninfo);
+	json_object_object_add(o, "conninfo", json_object_get(secret));
 	json_object_object_add(o, "schema", json_object_new_string(schema));
 	json_object_object_add(o, "drop", json_object_new_boolean(drop));
 	json_object_object_add(o, "timeout_s", json_object_new_int(timeout_s));
-	if (send_json(fd, o) != 0)
+	sent = send_json(fd, o);
+	OPENSSL_cleanse((char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
+	json_object_put(secret);
+	if (sent != 0)
 		goto out;
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, timeout_s * 1000 + ANSWER_SLACK_MS) == 0) {
+	/* A signal (a worker asked to drain) does not cut the wait short. */
+	p.fd = fd;
+	do {
+		int64_t left = deadline - time_mono_ms();
+
+		ready = poll(&p, 1, left > 0 ? (int)left : 0);
+	} while (ready < 0 && errno == EINTR);
+	if (ready == 0) {
 		snprintf(why, INFRA_ERRMSG_MAX, "no answer from the schema service within %d s",
 			 timeout_s + ANSWER_SLACK_MS / 1000);
 		rc = -1;
