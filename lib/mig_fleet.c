@@ -20,6 +20,10 @@
 #include "mig_task.h"
 #include "timeutil.h"
 
+/* Longest a ready target waits for a session of its own database while
+ * another session is free (worth_moving). */
+#define MIG_MOVE_WAIT_MS 2000
+
 struct fleet {
 	struct mig_shared shared;
 	const struct mig_target *targets;
@@ -153,6 +157,7 @@ static void finish_task(struct fleet *f, struct mig_task *t)
 static void enqueue(struct fleet *f, struct mig_task *t)
 {
 	t->queued = true;
+	t->queued_ms = time_mono_ms();
 	f->queue[f->nqueue++] = t->index;
 }
 
@@ -210,12 +215,14 @@ static void handle(struct fleet *f, int si, enum mig_task_result r)
  * for a target of database `db`. Always in a run without a pool (a
  * one-off command finishes soonest that way). With one (a runner, whose
  * sessions outlive its runs, on servers others use too): when the pool
- * holds a session there, or more of `db`'s targets are ready than
- * sessions are working on it. Otherwise the target waits for one of
- * those: sessions hopping between databases leave idle backends behind
- * in each (every one of which reads its database's catalog invalidations
- * — a burst of tenants migrating is a flood of them) and open new ones,
- * each a password exchange. */
+ * holds a session there, when more of `db`'s targets are ready than
+ * sessions are working on it, or when one of them has waited
+ * MIG_MOVE_WAIT_MS (a long migration there must not hold up the next
+ * target). Otherwise the target waits for one of those sessions: sessions
+ * hopping between databases leave idle backends behind in each (every one
+ * of which reads its database's catalog invalidations — a burst of
+ * tenants migrating is a flood of them) and open new ones, each a
+ * password exchange. */
 static bool worth_moving(const struct fleet *f, int db, int64_t now)
 {
 	const struct mig_options *o = f->shared.opts;
@@ -226,13 +233,15 @@ static bool worth_moving(const struct fleet *f, int db, int64_t now)
 	for (int si = 0; si < f->nsessions; si++)
 		if (f->bound[si] != NULL && f->bound[si]->db == db)
 			working++;
-	for (size_t q = 0; q < f->nqueue && ready <= working; q++) {
+	for (size_t q = 0; q < f->nqueue; q++) {
 		const struct mig_task *t = &f->tasks[f->queue[q]];
 
-		if (t->db == db && t->not_before_ms <= now)
-			ready++;
+		if (t->db != db || t->not_before_ms > now)
+			continue;
+		if (++ready > working || now - t->queued_ms >= MIG_MOVE_WAIT_MS)
+			return true;
 	}
-	return ready > working;
+	return false;
 }
 
 /* Take the first queued task that may start now for a free session
@@ -362,15 +371,16 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 		else if (t->deadline_ms > 0 && (wake < 0 || t->deadline_ms < wake))
 			wake = t->deadline_ms;
 	}
-	/* A retry waiting for its time matters only when a session is free
-	 * to take it; otherwise a session finishing wakes the loop anyway, as
-	 * it does for a ready target left waiting for a session of its own
-	 * database (worth_moving). */
+	/* A retry waiting for its time, or a ready target waiting for a
+	 * session of its own database (worth_moving), matters only when a
+	 * session is free to take it; otherwise a session finishing wakes the
+	 * loop anyway. */
 	for (size_t q = 0; q < f->nqueue && free_session; q++) {
-		int64_t nb = f->tasks[f->queue[q]].not_before_ms;
+		const struct mig_task *t = &f->tasks[f->queue[q]];
+		int64_t at = t->not_before_ms > now ? t->not_before_ms : t->queued_ms + MIG_MOVE_WAIT_MS;
 
-		if (nb > now && (wake < 0 || nb < wake))
-			wake = nb;
+		if (at > now && (wake < 0 || at < wake))
+			wake = at;
 	}
 	const struct mig_callbacks *cb = &f->shared.opts->cb;
 	int every = cb->poll_ms > 0 ? cb->poll_ms : 1000;

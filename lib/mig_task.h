@@ -56,6 +56,7 @@ struct mig_task {
 	int db;				/* index of the first target with this conninfo */
 	int attempt;
 	int64_t not_before_ms;		/* a retry waits until then */
+	int64_t queued_ms;		/* when it last joined the queue */
 	int64_t deadline_ms;		/* this attempt's end; 0: none */
 	int64_t started_ms;
 	bool queued, running, finished;
