@@ -1,8 +1,7 @@
 /* master.c — the supervisor (php-fpm's master, nginx's master): forks the
  * request workers, job runners and the schema service, replaces the ones
- * that die (with
- * backoff when they die young), rolls every child on SIGHUP after a
- * successful reload without dropping a request, and drains on
+ * that die (with backoff when they die young), rolls every child on SIGHUP
+ * after a successful reload without dropping a request, and drains on
  * SIGTERM/SIGQUIT/SIGINT.
  *
  * Signals only write a byte to a self-pipe; the loop below polls that pipe,

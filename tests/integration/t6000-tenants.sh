@@ -4,7 +4,9 @@
 # itself, 20 tenants created in a burst each ending migrated with the whole
 # tenant set, conflicts, pages, tenant-bound tokens (their own tenant only),
 # the migrate route, soft delete and drop_schema (infrastructure:admin),
-# the audit trail and the event history.
+# the audit trail and the event history; the schemas made by the host's
+# schema service (no worker session left in a tenant database), and by the
+# worker itself while that service is down.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 . "$(dirname "$0")/migrations-lib.sh"
