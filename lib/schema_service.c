@@ -1,7 +1,8 @@
 /* schema_service.c — the schema service (see schema_service.h): the main
  * thread accepts requests and hands each to its database's lane, a thread
  * that runs them one after another with tenant_schema_ddl() on sessions
- * of its own; a lane idle for LANE_IDLE_S ends, with its sessions. */
+ * of its own; a lane ends when its session would (TENANT_SESSION_IDLE_MS
+ * idle). */
 #include <errno.h>
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -25,7 +26,6 @@
 #include "xalloc.h"
 
 #define LANES_MAX 64		/* databases served at once; beyond, workers do it */
-#define LANE_IDLE_S 60		/* as long as a worker keeps an idle session */
 #define MESSAGE_MAX 8192	/* a request: a connection string and a name */
 #define REQUEST_WAIT_MS 1000	/* for a connected worker's request to arrive */
 #define ANSWER_SLACK_MS 2000	/* a worker waits this much past the DDL's own timeout */
@@ -78,6 +78,12 @@ static void job_free(struct job *j)
 	free(j);
 }
 
+/* Wipe the text of JSON string `s` (it holds a password). */
+static void wipe(json_object *s)
+{
+	OPENSSL_cleanse((char *)json_object_get_string(s), (size_t)json_object_get_string_len(s));
+}
+
 /* Send `o` as one message on `fd` and free it; a secret in it is wiped
  * from the text. A peer that went away is no error of ours. */
 static int send_json(int fd, json_object *o)
@@ -118,7 +124,7 @@ static void *lane_main(void *arg)
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += LANE_IDLE_S;
+			until.tv_sec += TENANT_SESSION_IDLE_MS / 1000;
 			while (l->head == NULL && !svc.stopping &&
 			       pthread_cond_timedwait(&svc.work, &svc.lock, &until) != ETIMEDOUT)
 				;
@@ -241,10 +247,9 @@ static struct job *parse_request(const char *text, const char **why)
 	j->timeout_s = (int)t;
 	*why = NULL;
 out:
-	if (o != NULL && json_object_object_get_ex(o, "conninfo", &conninfo) &&
+	if (json_object_object_get_ex(o, "conninfo", &conninfo) &&
 	    json_object_is_type(conninfo, json_type_string))
-		OPENSSL_cleanse((char *)json_object_get_string(conninfo),
-				(size_t)json_object_get_string_len(conninfo));
+		wipe(conninfo);
 	json_object_put(o);
 	return j;
 }
@@ -365,7 +370,7 @@ int schema_service_call(const char *conninfo, const char *schema, bool drop, int
 	json_object_object_add(o, "drop", json_object_new_boolean(drop));
 	json_object_object_add(o, "timeout_s", json_object_new_int(timeout_s));
 	sent = send_json(fd, o);
-	OPENSSL_cleanse((char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
+	wipe(secret);
 	json_object_put(secret);
 	if (sent != 0)
 		goto out;

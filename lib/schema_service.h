@@ -14,7 +14,8 @@
  *
  * Workers reach it on an abstract unix socket named after their master
  * (getppid()), one SOCK_SEQPACKET connection per request: a JSON message
- * {conninfo, schema, drop, timeout_s} in, {ok, why} or {busy} out. Only a
+ * {conninfo, schema, drop, timeout_s} in, {status, why} out (status done,
+ * failed, busy or refused). Only a
  * peer of the service's own user is served. When it cannot be reached, or
  * is busy, the worker runs the DDL itself: the service saves work, it is
  * never in the way. */

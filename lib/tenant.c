@@ -331,17 +331,16 @@ static int session_run(struct mig_session *s, const char *sql, int64_t deadline,
 	return 0;
 }
 
-/* Sessions to tenant databases kept by this process between two schema
- * changes (lib/mig_pool.h), so a burst of tenants on one database pays
- * for its connection — the password exchange is the dearest part of
- * creating a tenant — once per process rather than once per tenant. A
- * changed password or host is another connection string, hence another
- * session; one that fails is closed; an idle worker keeps at most
- * TENANT_SESSIONS, each for TENANT_SESSION_IDLE_MS. */
+/* Sessions to tenant databases kept by a thread between two schema
+ * changes (lib/mig_pool.h) — a schema service lane's, or a worker's when
+ * the service is away — so a burst of tenants on one database pays for its
+ * connection, the dearest part of creating a tenant, once rather than once
+ * per tenant. A changed password or host is another connection string,
+ * hence another session; one that fails is closed; an idle thread keeps
+ * at most TENANT_SESSIONS, each for TENANT_SESSION_IDLE_MS. */
 #define TENANT_SESSIONS 4
-#define TENANT_SESSION_IDLE_MS 60000
 
-static _Thread_local struct mig_pool *kept;	/* a thread's own (the schema service's lanes) */
+static _Thread_local struct mig_pool *kept;
 
 /* Connect `s` (closed) to `conninfo` by `deadline`. 0, or -1 with why. */
 static int session_connect(struct mig_session *s, const char *conninfo, int timeout_s,

@@ -108,6 +108,9 @@ int tenant_list(struct db *db, const struct tenant_filter *f, json_object **out,
  * schema changes (a worker, runner or schema service lane that stops). */
 void tenant_sessions_release(void);
 
+/* How long tenant_schema_ddl keeps an idle session. */
+#define TENANT_SESSION_IDLE_MS 60000
+
 /* Create (or with `drop`, drop with CASCADE) schema `schema` through
  * `conninfo` within `timeout_s` seconds in all, on a session this thread
  * keeps between calls (see tenant_sessions_release). Returns 0, or -1
