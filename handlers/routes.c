@@ -17,6 +17,9 @@ const struct route http_routes[] = {
 	{ "GET", "/system/events", "infrastructure:admin", handle_system_events_list, 0 },
 	{ "GET", "/system/events/{id}", "infrastructure:admin", handle_system_events_get, 0 },
 	{ "POST", "/system/events/{id}/retry", "infrastructure:admin", handle_system_events_retry, 0 },
+	{ "GET", "/system/alerts", "infrastructure:admin", handle_system_alerts_list, 0 },
+	{ "GET", "/system/alerts/{id}", "infrastructure:admin", handle_system_alerts_get, 0 },
+	{ "POST", "/system/alerts/{id}/retry", "infrastructure:admin", handle_system_alerts_retry, 0 },
 
 	/* auth */
 	{ "GET", "/auth/me", PERM_ANY_TOKEN, handle_auth_me_get, 0 },

@@ -20,6 +20,9 @@ int handle_system_audit_get(struct request *r);
 int handle_system_events_list(struct request *r);
 int handle_system_events_get(struct request *r);
 int handle_system_events_retry(struct request *r);
+int handle_system_alerts_list(struct request *r);
+int handle_system_alerts_get(struct request *r);
+int handle_system_alerts_retry(struct request *r);
 
 /* auth.c */
 int handle_auth_me_get(struct request *r);

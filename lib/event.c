@@ -8,19 +8,19 @@
 #include <string.h>
 
 #include "backoff.h"
-#include "base64url.h"
 #include "event.h"
 #include "exec.h"
 #include "json_strict.h"
 #include "log.h"
 #include "metrics.h"
 #include "page.h"
+#include "page_cursor.h"
 #include "strbuf.h"
 #include "tenant.h"
 #include "timeutil.h"
 
 #define EVENT_IDLE_MS 500		/* how often an idle runner looks */
-#define EVENT_CURSOR_PREFIX "ev:"
+#define EVENT_CURSOR_TAG "ev"		/* its list's cursors: page_cursor.h */
 
 static enum event_outcome on_database_registered(const struct event_env *env, const struct event *ev,
 						 struct event_done *done, struct infra_error *err);
@@ -549,31 +549,13 @@ static json_object *event_json_from_row(const PGresult *res, int row)
 	return o;
 }
 
-/* The cursor after row `row`: base64url("ev:<its id>"). */
+/* The cursor after row `row`. */
 static json_object *cursor_json(const PGresult *res, int row)
 {
-	char plain[40], *enc;
-	json_object *v;
+	char cursor[PAGE_CURSOR_MAX];
 
-	snprintf(plain, sizeof(plain), EVENT_CURSOR_PREFIX "%s", PQgetvalue(res, row, 0));
-	enc = base64url_encode_alloc(plain, strlen(plain));
-	v = json_object_new_string(enc);
-	free(enc);
-	return v;
-}
-
-/* The id a cursor continues below, or 0 when it is not one of ours. */
-static int64_t cursor_id(const char *cursor)
-{
-	size_t len;
-	char *raw = (char *)base64url_decode_alloc(cursor, strlen(cursor), &len);
-	int64_t id = 0;
-	char tail;
-
-	if (raw != NULL && sscanf(raw, EVENT_CURSOR_PREFIX "%" SCNd64 "%c", &id, &tail) != 1)
-		id = 0;
-	free(raw);
-	return id > 0 ? id : 0;
+	page_cursor_encode_serial(cursor, sizeof(cursor), EVENT_CURSOR_TAG, PQgetvalue(res, row, 0));
+	return json_object_new_string(cursor);
 }
 
 static bool status_valid(const char *s)
@@ -597,7 +579,7 @@ int event_list(struct db *db, const struct event_filter *f, json_object **out,
 	*out = NULL;
 	if (f->status != NULL && f->status[0] != '\0' && !status_valid(f->status))
 		return infra_fail_field(err, "status", "must be one of pending, processing, done, dead");
-	if (f->cursor != NULL && f->cursor[0] != '\0' && (after = cursor_id(f->cursor)) == 0)
+	if (f->cursor != NULL && f->cursor[0] != '\0' && (after = page_cursor_decode_serial(f->cursor, EVENT_CURSOR_TAG)) == 0)
 		return infra_fail_field(err, "cursor", "is not a cursor this endpoint returned");
 	if (f->since != NULL && f->since[0] != '\0' && time_parse_iso8601(f->since, &since_s) != 0)
 		return infra_fail_field(err, "since", "must be an ISO 8601 time such as 2026-11-22T10:00:00Z");

@@ -1,5 +1,6 @@
 /* page_cursor.c — keyset pagination cursors (see page_cursor.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base64url.h"
@@ -41,4 +42,37 @@ int page_cursor_decode(const char *cursor, char micros[PAGE_CURSOR_MICROS_MAX],
 	micros[mlen] = '\0';
 	memcpy(id, dot + 1, UUID_STR_LEN);
 	return 0;
+}
+
+void page_cursor_encode_serial(char *out, size_t outlen, const char *tag, const char *id)
+{
+	char raw[48];
+	int n = snprintf(raw, sizeof(raw), "%s:%s", tag, id);
+
+	if (n > 0 && (size_t)n < sizeof(raw) && BASE64URL_ENCODED_SIZE((size_t)n) <= outlen)
+		base64url_encode(out, raw, (size_t)n);
+	else if (outlen > 0)
+		out[0] = '\0';
+}
+
+int64_t page_cursor_decode_serial(const char *cursor, const char *tag)
+{
+	unsigned char raw[48];
+	size_t len = strlen(cursor), tlen = strlen(tag);
+	const char *digits = (const char *)raw + tlen + 1;
+	char *end;
+	long n;
+	int64_t id;
+
+	if (len == 0 || len > 60)
+		return 0;
+	n = base64url_decode(raw, cursor, len);
+	if (n <= 0 || (size_t)n >= sizeof(raw))
+		return 0;
+	raw[n] = '\0';
+	if ((size_t)n <= tlen + 1 || memcmp(raw, tag, tlen) != 0 || raw[tlen] != ':' ||
+	    strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
+		return 0;
+	id = strtoll(digits, &end, 10);
+	return *end == '\0' && id > 0 ? id : 0;
 }

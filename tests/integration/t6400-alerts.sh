@@ -35,6 +35,8 @@ alert_status() {
 	psql_control -c "SELECT status FROM infra.alerts WHERE kind = '$1' AND payload #>> '$2' = '$3'"
 }
 alert_failed() { [ "$(alert_status "$@")" = failed ]; }
+# no_webhook_in TEXT: TEXT names no webhook (URL, path or digests).
+no_webhook_in() { ! grep -q -e hooks/good -e /down -e delivered_to -e "${down_url#http://}" <<<"$1"; }
 # holds JSON FILTER [jq args…]: the filter is true of JSON.
 holds() { jq -e "${@:3}" "$2" >/dev/null <<<"$1"; }
 
@@ -82,6 +84,56 @@ check "the webhook receives event.dead" wait_for 60 \
 	received 200 event.dead ".details.event_id == $dead"
 check "with the event's type, attempts and error" holds "$RECEIVED" '.details.event_type == $t
 	and .details.attempts == 2 and (.details.last_error | test("no handler"))' --arg t "test.alert_$RUN"
+
+# ----------------------------------------------------------- /system/alerts
+as "$ADMIN" GET "/system/alerts/$id"
+expect_status 200 "GET /system/alerts/{id}"
+expect_json '[.kind, .status, .attempts, .webhooks_accepted] | map(tostring) | join(" ")' \
+	"execution.failed failed 3 1" "failed after its retries, accepted by one webhook of two"
+expect_json '(.last_error | test("^webhook 2: ")) and .next_attempt_at == null and .delivered_at == null
+	and .payload.details.execution_id == "'"$failed_exec"'"' true "naming the webhook; the payload as sent"
+check "no URL or digest of a webhook in it" no_webhook_in "$BODY"
+as "$ADMIN" GET "/system/alerts?kind=execution.failed&status=failed"
+expect_json "[.items[] | .kind + \"/\" + .status] | unique | join(\",\")" "execution.failed/failed" \
+	"filtered by kind and status"
+expect_json "[.items[].id] | index($id) != null" true "… this one among them"
+as "$ADMIN" GET "/system/alerts?limit=1"
+expect_json '.items | length' 1 "one a page"
+check "newest first" test "$(jq -r '.items[0].id' <<<"$BODY")" = "$(psql_control -c "SELECT max(id) FROM
+	infra.alerts")"
+first=$(jq -r '.items[0].id' <<<"$BODY")
+as "$ADMIN" GET "/system/alerts?limit=1&cursor=$(jq -r .next_cursor <<<"$BODY")"
+expect_json ".items[0].id < $first" true "the next page goes on with older alerts (three kinds raised)"
+as "$ADMIN" GET "/system/alerts?since=2000-01-01T00:00:00Z&limit=100"
+expect_json "[.items[].id] | index($id) != null" true "since"
+as "$ADMIN" GET "/system/alerts?kind=nope&status=zombie&cursor=nope"
+expect_error 422 VAL_001 "bad filters are 422"
+check "naming the bad field" test "$(jq -r '.details.fields | keys | join(",")' <<<"$BODY")" = kind
+as "$ADMIN" GET "/system/alerts?status=zombie"
+expect_error 422 VAL_001 "an unknown status is 422"
+as "$ADMIN" GET "/system/alerts?cursor=$(printf 'ev:%s' "$id" | basenc --base64url | tr -d '=')"
+expect_error 422 VAL_001 "an events cursor is not an alerts cursor"
+as "$ADMIN" GET /system/alerts/abc
+expect_error 404 RES_001 "an id that is not a number is 404"
+as "$MIG" GET /system/alerts
+expect_error 403 AUTH_002 "infrastructure:admin only"
+
+# Sent again: the webhook that is down still refuses, the receiver that
+# accepted it is not called again.
+good_before=$(hook_lines "$good" 200 execution.failed | jq -c "select(.id == $id)" | wc -l)
+as "$ADMIN" POST "/system/alerts/$id/retry"
+expect_status 202 "POST /system/alerts/{id}/retry sends a failed alert again"
+expect_json '[.status, .attempts] | map(tostring) | join(" ")' "pending 0"
+as "$ADMIN" POST "/system/alerts/$id/retry"
+expect_error 409 RES_002 "… not while it is pending (its first retry is a second away)"
+check "it is retried, and failed again" wait_for 30 \
+	alert_failed execution.failed '{details,execution_id}' "$failed_exec"
+check "… having tried the webhook that is down anew" test "$(psql_control -c "SELECT attempts FROM
+	infra.alerts WHERE id = $id")" = 3
+check "the receiver that accepted it was not called again" \
+	test "$(hook_lines "$good" 200 execution.failed | jq -c "select(.id == $id)" | wc -l)" = "$good_before"
+check "the retry is audited" test "$(psql_control -c "SELECT count(*) FROM infra.audit_log
+	WHERE action = 'alert.retry' AND resource_id = '$id' AND outcome = 'success'")" = 1
 
 # ------------------------------------------------------------- no secrets
 check "no payload holds the password" bash -c "! grep -q -F -- '$PW' '$good'"

@@ -310,6 +310,30 @@ static void test_cursor(void)
 		CU_ASSERT_EQUAL(page_cursor_decode(bad[i], micros, id), -1);
 }
 
+/* The cursors of the lists paged by an identity (events, alerts). */
+static void test_serial_cursor(void)
+{
+	char cursor[PAGE_CURSOR_MAX];
+	static const char *const bad[] = {
+		"", "!!!!", "ZXY6MTI", /* "ev:12": another list's */
+		"YWw6", /* "al:" */ "YWw6MA", /* "al:0" */ "YWw6LTU", /* "al:-5" */
+		"YWw6MTJ4", /* "al:12x" */ "YWw6MTIzNDU2Nzg5MDEyMzQ1Njc4OTA", /* 20 digits */
+		"YWwxMg", /* "al12" */
+	};
+
+	page_cursor_encode_serial(cursor, sizeof(cursor), "al", "42");
+	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "al"), 42);
+	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), 0);	/* another list's */
+	page_cursor_encode_serial(cursor, sizeof(cursor), "ev", "9223372036854775807");
+	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), INT64_MAX);
+	/* The form the events list has always written: base64url("ev:12"). */
+	CU_ASSERT_EQUAL(page_cursor_decode_serial("ZXY6MTI", "ev"), 12);
+	page_cursor_encode_serial(cursor, 4, "al", "42");
+	CU_ASSERT_STRING_EQUAL(cursor, "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(page_cursor_decode_serial(bad[i], "al"), 0);
+}
+
 static CU_TestInfo tests[] = {
 	{ "each scope and what it needs", test_scopes },
 	{ "every bad field is reported", test_every_bad_field },
@@ -320,6 +344,7 @@ static CU_TestInfo tests[] = {
 	{ "progress, estimate and final status", test_progress },
 	{ "the SQL a scope resolves through", test_resolution_sql },
 	{ "list cursors", test_cursor },
+	{ "identity cursors", test_serial_cursor },
 	CU_TEST_INFO_NULL,
 };
 
