@@ -1,7 +1,8 @@
 /* events.c — /system/events and /system/alerts: the histories of the
  * outbox's domain events and of the alerts for operators
  * (infrastructure:admin), newest first; reviving a dead event, sending a
- * failed alert again. Thin: lib/event.h and lib/alert.h do the work. */
+ * failed alert again. Thin: lib/event.h and lib/alert.h (on lib/history.h)
+ * do the work. */
 #include <string.h>
 
 #include "alert.h"
@@ -10,11 +11,14 @@
 #include "http.h"
 #include "routes.h"
 
-/* GET /system/events?type=&status=&since=&limit=&cursor= */
-int handle_system_events_list(struct request *r)
+/* Answer one page of a history listed by `list`, its kind filter being
+ * query parameter `kind_param`. */
+static int list_page(struct request *r, const char *kind_param,
+		     int (*list)(struct db *, const struct history_filter *, json_object **,
+				 struct infra_error *))
 {
-	struct event_filter f = {
-		.type = request_query(r, "type"),
+	struct history_filter f = {
+		.kind = request_query(r, kind_param),
 		.status = request_query(r, "status"),
 		.since = request_query(r, "since"),
 		.cursor = request_query(r, "cursor"),
@@ -23,23 +27,36 @@ int handle_system_events_list(struct request *r)
 	json_object *page;
 	long limit;
 
-	if (request_query_int_or_respond(r, "limit", 50, 1, EVENT_LIST_MAX, &limit) != 0)
+	if (request_query_int_or_respond(r, "limit", 50, 1, HISTORY_LIST_MAX, &limit) != 0)
 		return -1;
 	f.limit = (int)limit;
-	if (event_list(&r->app->db, &f, &page, &err) != 0)
+	if (list(&r->app->db, &f, &page, &err) != 0)
 		return respond_infra_error(r, &err);
 	return respond_json(r, 200, page);
+}
+
+/* GET /system/events?type=&status=&since=&limit=&cursor= */
+int handle_system_events_list(struct request *r)
+{
+	return list_page(r, "type", event_list);
+}
+
+/* Answer the row of a history named by path parameter id, read by `get`. */
+static int get_one(struct request *r,
+		   int (*get)(struct db *, const char *, json_object **, struct infra_error *))
+{
+	struct infra_error err;
+	json_object *row;
+
+	if (get(&r->app->db, request_path_param(r, "id"), &row, &err) != 0)
+		return respond_infra_error(r, &err);
+	return respond_json(r, 200, row);
 }
 
 /* GET /system/events/{id} */
 int handle_system_events_get(struct request *r)
 {
-	struct infra_error err;
-	json_object *ev;
-
-	if (event_get(&r->app->db, request_path_param(r, "id"), &ev, &err) != 0)
-		return respond_infra_error(r, &err);
-	return respond_json(r, 200, ev);
+	return get_one(r, event_get);
 }
 
 /* Run `again` on the row named by path parameter id (a dead event, a
@@ -76,33 +93,13 @@ int handle_system_events_retry(struct request *r)
 /* GET /system/alerts?kind=&status=&since=&limit=&cursor= */
 int handle_system_alerts_list(struct request *r)
 {
-	struct alert_filter f = {
-		.kind = request_query(r, "kind"),
-		.status = request_query(r, "status"),
-		.since = request_query(r, "since"),
-		.cursor = request_query(r, "cursor"),
-	};
-	struct infra_error err;
-	json_object *page;
-	long limit;
-
-	if (request_query_int_or_respond(r, "limit", 50, 1, ALERT_LIST_MAX, &limit) != 0)
-		return -1;
-	f.limit = (int)limit;
-	if (alert_list(&r->app->db, &f, &page, &err) != 0)
-		return respond_infra_error(r, &err);
-	return respond_json(r, 200, page);
+	return list_page(r, "kind", alert_list);
 }
 
 /* GET /system/alerts/{id} */
 int handle_system_alerts_get(struct request *r)
 {
-	struct infra_error err;
-	json_object *alert;
-
-	if (alert_get(&r->app->db, request_path_param(r, "id"), &alert, &err) != 0)
-		return respond_infra_error(r, &err);
-	return respond_json(r, 200, alert);
+	return get_one(r, alert_get);
 }
 
 /* POST /system/alerts/{id}/retry: a failed (or skipped) alert is pending

@@ -24,6 +24,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "history.h"
 #include "runner_task.h"
 
 enum alert_kind {
@@ -50,23 +51,16 @@ int alert_execution_failed(struct db *db, json_object *execution, struct infra_e
  * configured. Returns when to run again. */
 int64_t alert_task(struct runner_ctx *ctx);
 
-/* --- the history (alert_history.c): /system/alerts --- */
+/* --- the history (alert_history.c, on lib/history.h): /system/alerts --- */
 
-#define ALERT_LIST_MAX 100
-
-struct alert_filter {
-	const char *kind;	/* execution.failed|event.dead|database.unhealthy; NULL or "": any */
-	const char *status;	/* pending|delivered|failed|skipped; NULL or "": any */
-	const char *since;	/* raised at or after (ISO 8601); NULL or "": any */
-	int limit;		/* 1..ALERT_LIST_MAX */
-	const char *cursor;	/* a previous page's next_cursor, or NULL */
-};
-
-/* One page of alerts, newest first: {items:[{id, kind, status, attempts,
- * next_attempt_at, last_error, payload, webhooks_accepted, created_at,
- * delivered_at}], next_cursor}. Returns 0, or -1: INFRA_EINVAL naming the
- * filter that is not valid, or a control-database error. */
-int alert_list(struct db *db, const struct alert_filter *f, json_object **out, struct infra_error *err);
+/* One page of alerts, newest first, `f->kind` execution.failed|event.dead|
+ * database.unhealthy and `f->status` pending|delivered|failed|skipped:
+ * {items:[{id, kind, status, attempts, next_attempt_at, last_error,
+ * payload, webhooks_accepted, created_at, delivered_at}], next_cursor}.
+ * Returns 0, or -1: INFRA_EINVAL naming the filter that is not valid, or a
+ * control-database error. */
+int alert_list(struct db *db, const struct history_filter *f, json_object **out,
+	       struct infra_error *err);
 
 /* Alert `id` as the list shows it. 0, or -1: INFRA_ENOTFOUND. */
 int alert_get(struct db *db, const char *id, json_object **out, struct infra_error *err);

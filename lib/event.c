@@ -13,14 +13,12 @@
 #include "json_strict.h"
 #include "log.h"
 #include "metrics.h"
-#include "page.h"
-#include "page_cursor.h"
+#include "history.h"
 #include "strbuf.h"
 #include "tenant.h"
 #include "timeutil.h"
 
 #define EVENT_IDLE_MS 500		/* how often an idle runner looks */
-#define EVENT_CURSOR_TAG "ev"		/* its list's cursors: page_cursor.h */
 
 static enum event_outcome on_database_registered(const struct event_env *env, const struct event *ev,
 						 struct event_done *done, struct infra_error *err);
@@ -524,12 +522,6 @@ static enum event_outcome on_health_changed(const struct event_env *env, const s
 
 /* --- the history --- */
 
-#define EVENT_LIST_COLUMNS \
-	"o.id, o.event_type, o.resource_id, o.payload::text, o.status, o.attempts, " \
-	"CASE WHEN o.status IN ('pending', 'processing') THEN " EXEC_SQL_ISO("o.next_attempt_at") \
-	" END, o.last_error, o.result::text, o.execution_id, " EXEC_SQL_ISO("o.created_at") ", " \
-	EXEC_SQL_ISO("o.published_at")
-
 static json_object *event_json_from_row(const PGresult *res, int row)
 {
 	json_object *o = json_object_new_object();
@@ -549,103 +541,40 @@ static json_object *event_json_from_row(const PGresult *res, int row)
 	return o;
 }
 
-/* The cursor after row `row`. */
-static json_object *cursor_json(const PGresult *res, int row)
-{
-	char cursor[PAGE_CURSOR_MAX];
+static const struct history events = {
+	.noun = "event",
+	.tag = "ev",
+	.table = "outbox o",
+	.columns = "o.id, o.event_type, o.resource_id, o.payload::text, o.status, o.attempts, "
+		"CASE WHEN o.status IN ('pending', 'processing') THEN " EXEC_SQL_ISO("o.next_attempt_at")
+		" END, o.last_error, o.result::text, o.execution_id, " EXEC_SQL_ISO("o.created_at") ", "
+		EXEC_SQL_ISO("o.published_at"),
+	.id = "o.id",
+	.kind = "o.event_type",
+	.status = "o.status",
+	.created_at = "o.created_at",
+	.row_json = event_json_from_row,
+};
 
-	page_cursor_encode_serial(cursor, sizeof(cursor), EVENT_CURSOR_TAG, PQgetvalue(res, row, 0));
-	return json_object_new_string(cursor);
-}
-
-static bool status_valid(const char *s)
-{
-	static const char *const statuses[] = { "pending", "processing", "done", "dead" };
-
-	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (strcmp(statuses[i], s) == 0)
-			return true;
-	return false;
-}
-
-int event_list(struct db *db, const struct event_filter *f, json_object **out,
+int event_list(struct db *db, const struct history_filter *f, json_object **out,
 	       struct infra_error *err)
 {
-	char since[24], below[24], fetch[16];
-	const char *params[5];
-	int64_t after = 0, since_s = 0;
-	PGresult *res;
+	static const char *const statuses[] = { "pending", "processing", "done", "dead", NULL };
 
 	*out = NULL;
-	if (f->status != NULL && f->status[0] != '\0' && !status_valid(f->status))
+	if (!history_filter_valid(f->status, statuses))
 		return infra_fail_field(err, "status", "must be one of pending, processing, done, dead");
-	if (f->cursor != NULL && f->cursor[0] != '\0' && (after = page_cursor_decode_serial(f->cursor, EVENT_CURSOR_TAG)) == 0)
-		return infra_fail_field(err, "cursor", "is not a cursor this endpoint returned");
-	if (f->since != NULL && f->since[0] != '\0' && time_parse_iso8601(f->since, &since_s) != 0)
-		return infra_fail_field(err, "since", "must be an ISO 8601 time such as 2026-11-22T10:00:00Z");
-	snprintf(since, sizeof(since), "%" PRId64, since_s);
-	snprintf(below, sizeof(below), "%" PRId64, after);
-	snprintf(fetch, sizeof(fetch), "%d", f->limit + 1);
-	params[0] = f->type && f->type[0] ? f->type : NULL;
-	params[1] = f->status && f->status[0] ? f->status : NULL;
-	params[2] = since_s > 0 ? since : NULL;
-	params[3] = after > 0 ? below : NULL;
-	params[4] = fetch;
-	res = db_exec(db, err, "SELECT " EVENT_LIST_COLUMNS " FROM outbox o "
-		      "WHERE ($1::text IS NULL OR o.event_type = $1) AND ($2::text IS NULL OR o.status = $2) "
-		      "AND ($3::bigint IS NULL OR o.created_at >= to_timestamp($3::bigint)) "
-		      "AND ($4::bigint IS NULL OR o.id < $4::bigint) ORDER BY o.id DESC LIMIT $5::int",
-		      5, params);
-	if (res == NULL)
-		return -1;
-	*out = page_json(res, f->limit, event_json_from_row, cursor_json);
-	PQclear(res);
-	return 0;
-}
-
-/* Event `id` (digits only, else not found) as JSON, selected by `sql`
- * ("… WHERE o.id = $1 …") over EVENT_LIST_COLUMNS. */
-static int event_one(struct db *db, const char *sql, const char *id, json_object **out,
-		     struct infra_error *err)
-{
-	const char *params[1] = { id };
-	PGresult *res;
-
-	*out = NULL;
-	if (id == NULL || id[0] == '\0' || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id))
-		return infra_fail(err, INFRA_ENOTFOUND, "no such event");
-	res = db_exec(db, err, sql, 1, params);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return infra_fail(err, INFRA_ENOTFOUND, "no such event");
-	}
-	*out = event_json_from_row(res, 0);
-	PQclear(res);
-	return 0;
+	return history_list(db, &events, f, out, err);
 }
 
 int event_get(struct db *db, const char *id, json_object **out, struct infra_error *err)
 {
-	return event_one(db, "SELECT " EVENT_LIST_COLUMNS " FROM outbox o WHERE o.id = $1::bigint",
-			 id, out, err);
+	return history_get(db, &events, id, out, err);
 }
 
 int event_revive(struct db *db, const char *id, json_object **out, struct infra_error *err)
 {
-	json_object *status;
-
-	if (event_one(db, "UPDATE outbox o SET status = 'pending', attempts = 0, "
-		      "next_attempt_at = clock_timestamp() WHERE o.id = $1::bigint AND o.status = 'dead' "
-		      "RETURNING " EVENT_LIST_COLUMNS, id, out, err) == 0)
-		return 0;
-	if (err->kind != INFRA_ENOTFOUND || event_get(db, id, out, err) != 0)
-		return -1;
-	json_object_object_get_ex(*out, "status", &status);
-	infra_fail(err, INFRA_ECONFLICT, "event %s is %s, not dead: only a dead event is revived", id,
-		   json_object_get_string(status));
-	json_object_put(*out);
-	*out = NULL;
-	return -1;
+	return history_retry(db, &events, id, "status = 'pending', attempts = 0, "
+			     "next_attempt_at = clock_timestamp()", "'dead'",
+			     "only a dead event is revived", out, err);
 }

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "db.h"
 #include "error.h"
+#include "history.h"
 #include "runner_task.h"
 #include "uuid.h"
 
@@ -120,23 +121,14 @@ enum event_outcome event_start_execution(const struct event_env *env, const stru
 					 const struct db_pipeline *first, struct event_done *done,
 					 struct infra_error *err);
 
-/* --- the history, for operators (GET /system/events) --- */
+/* --- the history, for operators (GET /system/events; lib/history.h) --- */
 
-#define EVENT_LIST_MAX 100
-
-struct event_filter {
-	const char *type;	/* exact; NULL or "": any */
-	const char *status;	/* pending|processing|done|dead; NULL or "": any */
-	const char *since;	/* created at or after (ISO 8601); NULL or "": any */
-	int limit;		/* 1..EVENT_LIST_MAX */
-	const char *cursor;	/* a previous page's next_cursor, or NULL */
-};
-
-/* One page of events, newest first: {items:[{id, type, resource_id,
- * payload, status, attempts, next_attempt_at, last_error, result,
- * execution_id, created_at, processed_at}], next_cursor}. Returns 0, or
- * -1: INFRA_EINVAL (field "status", "since" or "cursor"). */
-int event_list(struct db *db, const struct event_filter *f, json_object **out,
+/* One page of events, newest first, `f->kind` their type and `f->status`
+ * pending|processing|done|dead: {items:[{id, type, resource_id, payload,
+ * status, attempts, next_attempt_at, last_error, result, execution_id,
+ * created_at, processed_at}], next_cursor}. Returns 0, or -1: INFRA_EINVAL
+ * (field "status", "since" or "cursor"). */
+int event_list(struct db *db, const struct history_filter *f, json_object **out,
 	       struct infra_error *err);
 
 /* Event `id` as the list shows it. 0, or -1: INFRA_ENOTFOUND. */

@@ -10,7 +10,8 @@ json_object *page_json(const PGresult *res, int limit, page_row_fn row_fn, page_
 	for (int i = 0; i < n; i++)
 		json_object_array_add(items, row_fn(res, i));
 	json_object_object_add(page, "items", items);
-	json_object_object_add(page, "next_cursor", rows > limit && n > 0 ? cursor_fn(res, n - 1) : NULL);
+	json_object_object_add(page, "next_cursor",
+			       rows > limit && n > 0 && cursor_fn != NULL ? cursor_fn(res, n - 1) : NULL);
 	return page;
 }
 

@@ -16,7 +16,8 @@ typedef json_object *(*page_cursor_fn)(const PGresult *res, int row);
 
 /* {items: [row_fn of the first min(rows, limit) rows], next_cursor:
  * cursor_fn of the last of them when `res` has more than `limit` rows,
- * else null}. A new object the caller owns; `res` is not freed. */
+ * else null (always null when cursor_fn is NULL: the caller sets it)}. A
+ * new object the caller owns; `res` is not freed. */
 json_object *page_json(const PGresult *res, int limit, page_row_fn row_fn, page_cursor_fn cursor_fn);
 
 /* The cursor of lists paged by (created_at, uuid id): page_cursor_encode
