@@ -28,8 +28,8 @@ int page_cursor_decode(const char *cursor, char micros[PAGE_CURSOR_MICROS_MAX],
 void page_cursor_encode_serial(char *out, size_t outlen, const char *tag, const char *id);
 
 /* The identity a cursor of list `tag` continues below, or 0 when `cursor`
- * is not one page_cursor_encode_serial wrote for that list (the caller
- * answers 422). */
+ * is not one page_cursor_encode_serial wrote for that list, or its id has
+ * more than 18 digits (the caller answers 422). */
 int64_t page_cursor_decode_serial(const char *cursor, const char *tag);
 
 #endif
