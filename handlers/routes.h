@@ -20,6 +20,8 @@ int handle_system_audit_get(struct request *r);
 int handle_system_events_list(struct request *r);
 int handle_system_events_get(struct request *r);
 int handle_system_events_retry(struct request *r);
+
+/* alerts.c */
 int handle_system_alerts_list(struct request *r);
 int handle_system_alerts_get(struct request *r);
 int handle_system_alerts_retry(struct request *r);

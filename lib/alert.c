@@ -376,13 +376,16 @@ static void deliver(struct runner_ctx *ctx, const PGresult *res, const struct ho
 	free(calls);
 }
 
-/* No webhook configured: every pending alert is skipped, and counted. */
+/* No webhook configured: every pending alert is skipped, and counted —
+ * but one a runner of another configuration is delivering (its lease
+ * alive) is left to it, whose outcome must find the row as it left it. */
 static void skip_pending(struct runner_ctx *ctx)
 {
 	struct infra_error err;
 	PGresult *res = db_exec(&ctx->db, &err,
 				"UPDATE alerts SET status = 'skipped', last_error = 'no webhook configured "
 				"(WEBHOOK_URLS)' WHERE id IN (SELECT id FROM alerts WHERE status = 'pending' "
+				"AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp()) "
 				"ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING kind", 0, NULL);
 
 	if (res == NULL)

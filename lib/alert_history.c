@@ -68,5 +68,5 @@ int alert_resend(struct db *db, const char *id, json_object **out, struct infra_
 	return history_retry(db, &alerts, id, "status = 'pending', attempts = 0, "
 			     "next_attempt_at = clock_timestamp(), lease_owner = NULL, "
 			     "lease_expires_at = NULL", "'failed', 'skipped'",
-			     "only a failed or skipped alert is sent again", out, err);
+			     "not failed or skipped: only such an alert is sent again", out, err);
 }

@@ -1,6 +1,5 @@
 /* audit.c — writing and paging the audit trail, scrubbing details, and the
  * budget for attacker-caused entries (see audit.h). */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +7,14 @@
 #include <strings.h>
 
 #include "audit.h"
-#include "base64url.h"
+#include "page.h"
+#include "page_cursor.h"
 #include "json_strict.h"
 #include "log.h"
 #include "metrics.h"
 #include "timeutil.h"
 
-#define CURSOR_PREFIX "v1:"
+#define AUDIT_CURSOR_TAG "v1"		/* its list's cursors: page_cursor.h */
 
 const char *audit_outcome_name(enum audit_outcome o)
 {
@@ -138,56 +138,37 @@ int audit_record_limited(struct db *db, struct audit_limiter *l, const struct au
 	return rc;
 }
 
-/* The id a cursor continues after: 0 and *id, or -1. */
-static int cursor_decode(const char *cursor, int64_t *id)
-{
-	size_t len;
-	unsigned char *raw = base64url_decode_alloc(cursor, strlen(cursor), &len);
-	char *end;
-	int rc = -1;
-
-	if (raw == NULL)
-		return -1;
-	if (len > strlen(CURSOR_PREFIX) && memcmp(raw, CURSOR_PREFIX, strlen(CURSOR_PREFIX)) == 0 &&
-	    isdigit(raw[strlen(CURSOR_PREFIX)])) {
-		*id = strtoll((char *)raw + strlen(CURSOR_PREFIX), &end, 10);
-		rc = *end == '\0' && *id > 0 ? 0 : -1;
-	}
-	free(raw);
-	return rc;
-}
-
-static json_object *cursor_encode(const char *id)
-{
-	char plain[48], *enc;
-	json_object *v;
-
-	snprintf(plain, sizeof(plain), CURSOR_PREFIX "%s", id);
-	enc = base64url_encode_alloc(plain, strlen(plain));
-	v = json_object_new_string(enc);
-	free(enc);
-	return v;
-}
-
-int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
-		struct infra_error *err)
+/* A row of audit_query's select (the id first, then the entry's names
+ * in order, then its details) as the API shows it. */
+static json_object *audit_json_from_row(const PGresult *res, int row)
 {
 	static const char *const names[] = {
 		"at", "actor", "action", "resource", "resource_id", "outcome",
 		"client_ip", "user_agent", "request_id",
 	};
+	json_object *item = json_object_new_object();
+	const char *d = PQgetvalue(res, row, 10);
+
+	for (int c = 0; c < 9; c++)
+		json_object_object_add(item, names[c], db_json_text(res, row, c + 1));
+	json_object_object_add(item, "details", json_strict_parse(d, strlen(d)));
+	return item;
+}
+
+int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
+		struct infra_error *err)
+{
 	int limit = f->limit == 0 ? AUDIT_DEFAULT_LIMIT : f->limit;
 	char since[24], before[24], fetch[16];
 	const char *params[5];
 	int64_t after_id = 0;
-	json_object *page, *items;
 	PGresult *res;
-	int n;
 
 	*out = NULL;
 	if (limit < 1 || limit > AUDIT_MAX_LIMIT)
 		return infra_fail_field(err, "limit", "must be between 1 and %d", AUDIT_MAX_LIMIT);
-	if (f->cursor != NULL && f->cursor[0] != '\0' && cursor_decode(f->cursor, &after_id) != 0)
+	if (f->cursor != NULL && f->cursor[0] != '\0' &&
+	    (after_id = page_cursor_decode_serial(f->cursor, AUDIT_CURSOR_TAG)) == 0)
 		return infra_fail_field(err, "cursor", "is not a cursor this endpoint returned");
 	snprintf(since, sizeof(since), "%" PRId64, f->since);
 	snprintf(before, sizeof(before), "%" PRId64, after_id);
@@ -198,9 +179,9 @@ int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
 	params[3] = after_id > 0 ? before : NULL;
 	params[4] = fetch;
 	res = db_exec(db, err,
-		      "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+		      "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
 		      "actor, action, resource, resource_id, outcome, client_ip, user_agent, "
-		      "request_id, details::text, id "
+		      "request_id, details::text "
 		      "FROM audit_log "
 		      "WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2) "
 		      "AND ($3::bigint IS NULL OR at >= to_timestamp($3::bigint)) "
@@ -208,22 +189,7 @@ int audit_query(struct db *db, const struct audit_filter *f, json_object **out,
 		      "ORDER BY id DESC LIMIT $5::int", 5, params);
 	if (res == NULL)
 		return -1;
-	page = json_object_new_object();
-	items = json_object_new_array();
-	n = PQntuples(res) < limit ? PQntuples(res) : limit;
-	for (int i = 0; i < n; i++) {
-		json_object *item = json_object_new_object();
-		const char *d = PQgetvalue(res, i, 9);
-
-		for (int c = 0; c < 9; c++)
-			json_object_object_add(item, names[c], db_json_text(res, i, c));
-		json_object_object_add(item, "details", json_strict_parse(d, strlen(d)));
-		json_object_array_add(items, item);
-	}
-	json_object_object_add(page, "items", items);
-	json_object_object_add(page, "next_cursor",
-			       PQntuples(res) > limit ? cursor_encode(PQgetvalue(res, n - 1, 10)) : NULL);
+	*out = page_json_serial(res, limit, audit_json_from_row, AUDIT_CURSOR_TAG);
 	PQclear(res);
-	*out = page;
 	return 0;
 }

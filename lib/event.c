@@ -576,5 +576,5 @@ int event_revive(struct db *db, const char *id, json_object **out, struct infra_
 {
 	return history_retry(db, &events, id, "status = 'pending', attempts = 0, "
 			     "next_attempt_at = clock_timestamp()", "'dead'",
-			     "only a dead event is revived", out, err);
+			     "not dead: only a dead event is revived", out, err);
 }

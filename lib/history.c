@@ -55,13 +55,7 @@ int history_list(struct db *db, const struct history *h, const struct history_fi
 	strbuf_release(&sql);
 	if (res == NULL)
 		return -1;
-	*out = page_json(res, f->limit, h->row_json, NULL);
-	if (PQntuples(res) > f->limit) {
-		char cursor[PAGE_CURSOR_MAX];
-
-		page_cursor_encode_serial(cursor, sizeof(cursor), h->tag, PQgetvalue(res, f->limit - 1, 0));
-		json_object_object_add(*out, "next_cursor", json_object_new_string(cursor));
-	}
+	*out = page_json_serial(res, f->limit, h->row_json, h->tag);
 	PQclear(res);
 	return 0;
 }
@@ -116,7 +110,7 @@ int history_retry(struct db *db, const struct history *h, const char *id, const 
 	if (err->kind != INFRA_ENOTFOUND || history_get(db, h, id, out, err) != 0)
 		return -1;
 	json_object_object_get_ex(*out, "status", &status);
-	infra_fail(err, INFRA_ECONFLICT, "%s %s is %s: %s", h->noun, id, json_object_get_string(status),
+	infra_fail(err, INFRA_ECONFLICT, "%s %s is %s, %s", h->noun, id, json_object_get_string(status),
 		   why_not);
 	json_object_put(*out);
 	*out = NULL;

@@ -52,7 +52,7 @@ int history_get(struct db *db, const struct history *h, const char *id, json_obj
 /* Make row `id` due again with `set` (an UPDATE's SET list) when its
  * status is one of `statuses` (a SQL list: "'dead'"). Returns 0 with the
  * row in *out, or -1: INFRA_ENOTFOUND, or INFRA_ECONFLICT ("<noun> <id> is
- * <status>: <why_not>") for any other status. */
+ * <status>, <why_not>") for any other status. */
 int history_retry(struct db *db, const struct history *h, const char *id, const char *set,
 		  const char *statuses, const char *why_not, json_object **out, struct infra_error *err);
 

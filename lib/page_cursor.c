@@ -1,4 +1,5 @@
 /* page_cursor.c — keyset pagination cursors (see page_cursor.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,10 @@ int64_t page_cursor_decode_serial(const char *cursor, const char *tag)
 {
 	unsigned char raw[48];
 	size_t len = strlen(cursor), tlen = strlen(tag);
-	const char *digits = (const char *)raw + tlen + 1;
+	const char *digits;
 	char *end;
 	long n;
-	int64_t id;
+	long long id;
 
 	if (len == 0 || len > 60)
 		return 0;
@@ -70,9 +71,13 @@ int64_t page_cursor_decode_serial(const char *cursor, const char *tag)
 	if (n <= 0 || (size_t)n >= sizeof(raw))
 		return 0;
 	raw[n] = '\0';
-	if ((size_t)n <= tlen + 1 || memcmp(raw, tag, tlen) != 0 || raw[tlen] != ':' ||
-	    strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
+	if (strlen((const char *)raw) != (size_t)n || (size_t)n <= tlen + 1 ||
+	    memcmp(raw, tag, tlen) != 0 || raw[tlen] != ':')
 		return 0;
+	digits = (const char *)raw + tlen + 1;
+	if (strspn(digits, "0123456789") != strlen(digits))
+		return 0;
+	errno = 0;
 	id = strtoll(digits, &end, 10);
-	return *end == '\0' && id > 0 ? id : 0;
+	return errno == 0 && *end == '\0' && id > 0 ? (int64_t)id : 0;
 }

@@ -2,7 +2,7 @@
  * timestamp in microseconds, a uuid id), base64url("<micros>.<id>"), the
  * form the registry's list uses, for any list that pages by (created_at,
  * id); and over a bigint identity, newest first, base64url("<tag>:<id>"),
- * for the history lists of /system (events, alerts). */
+ * for the history lists of /system (events, alerts, the audit log). */
 #ifndef INFRA_PAGE_CURSOR_H
 #define INFRA_PAGE_CURSOR_H
 
@@ -28,8 +28,8 @@ int page_cursor_decode(const char *cursor, char micros[PAGE_CURSOR_MICROS_MAX],
 void page_cursor_encode_serial(char *out, size_t outlen, const char *tag, const char *id);
 
 /* The identity a cursor of list `tag` continues below, or 0 when `cursor`
- * is not one page_cursor_encode_serial wrote for that list, or its id has
- * more than 18 digits (the caller answers 422). */
+ * is not one page_cursor_encode_serial wrote for that list (the caller
+ * answers 422). */
 int64_t page_cursor_decode_serial(const char *cursor, const char *tag);
 
 #endif

@@ -43,6 +43,20 @@ expect_status 204 "logout answers 204"
 check "refused by every worker right after" test "$(statuses_of "$t" 8 /system/info)" = "$(printf '401 %.0s' 1 2 3 4 5 6 7 8)"
 api GET "/system/audit?action=auth.logout&actor=t3100-user" -H "Authorization: Bearer $admin"
 expect_json '.items | length' 1 "the logout is audited"
+# The audit log pages by its identity: two logouts more, two a page.
+for i in 1 2; do
+	api POST /auth/logout -H "Authorization: Bearer $(mint --sub t3100-user --perm infrastructure:read)"
+done
+api GET "/system/audit?action=auth.logout&actor=t3100-user&limit=2" -H "Authorization: Bearer $admin"
+expect_json '[(.items | length), (.next_cursor | type)] | map(tostring) | join(" ")' "2 string" \
+	"the audit log's first page of two, and a cursor"
+first_page=$(jq -c '[.items[].request_id]' <<<"$BODY")
+api GET "/system/audit?action=auth.logout&actor=t3100-user&limit=2&cursor=$(jq -r .next_cursor <<<"$BODY")" \
+	-H "Authorization: Bearer $admin"
+expect_json "[(.items | length), (.next_cursor | type), (.items[0].request_id | IN($first_page[]))] |
+	map(tostring) | join(\" \")" "1 null false" "the next page: the first logout, and the last page"
+api GET "/system/audit?cursor=bm9wZQ" -H "Authorization: Bearer $admin"
+expect_error 422 VAL_001 "a cursor it did not write is 422"
 
 # --- role bindings: in effect on every worker when the PUT answers
 api PUT "/auth/roles/$ROLE" '{"permissions":[]}' -H "Authorization: Bearer $admin"

@@ -86,35 +86,59 @@ check "with the event's type, attempts and error" holds "$RECEIVED" '.details.ev
 	and .details.attempts == 2 and (.details.last_error | test("no handler"))' --arg t "test.alert_$RUN"
 
 # ----------------------------------------------------------- /system/alerts
+digests=$(psql_control -c "SELECT string_agg(d, ' ') FROM infra.alerts, unnest(delivered_to) d WHERE id = $id")
+check "the receiver's acceptance is on record (one digest)" test "$(wc -w <<<"$digests")" = 1
+# shows_no_webhook TEXT: TEXT names no webhook (URL, path, or the digests).
+shows_no_webhook() {
+	no_webhook_in "$1" && ! grep -q -F -e "$digests" <<<"$1"
+}
 as "$ADMIN" GET "/system/alerts/$id"
 expect_status 200 "GET /system/alerts/{id}"
 expect_json '[.kind, .status, .attempts, .webhooks_accepted] | map(tostring) | join(" ")' \
 	"execution.failed failed 3 1" "failed after its retries, accepted by one webhook of two"
 expect_json '(.last_error | test("^webhook 2: ")) and .next_attempt_at == null and .delivered_at == null
 	and .payload.details.execution_id == "'"$failed_exec"'"' true "naming the webhook; the payload as sent"
-check "no URL or digest of a webhook in it" no_webhook_in "$BODY"
+check "no URL or digest of a webhook in it" shows_no_webhook "$BODY"
 as "$ADMIN" GET "/system/alerts?kind=execution.failed&status=failed"
 expect_json "[.items[] | .kind + \"/\" + .status] | unique | join(\",\")" "execution.failed/failed" \
 	"filtered by kind and status"
 expect_json "[.items[].id] | index($id) != null" true "… this one among them"
+check "… and no URL or digest of a webhook in the list" shows_no_webhook "$BODY"
+newest=$(psql_control -c "SELECT max(id) FROM infra.alerts")
 as "$ADMIN" GET "/system/alerts?limit=1"
-expect_json '.items | length' 1 "one a page"
-check "newest first" test "$(jq -r '.items[0].id' <<<"$BODY")" = "$(psql_control -c "SELECT max(id) FROM
-	infra.alerts")"
-first=$(jq -r '.items[0].id' <<<"$BODY")
-as "$ADMIN" GET "/system/alerts?limit=1&cursor=$(jq -r .next_cursor <<<"$BODY")"
-expect_json ".items[0].id < $first" true "the next page goes on with older alerts (three kinds raised)"
+check "newest first" test "$(jq -r '.items[0].id' <<<"$BODY")" -ge "$newest"
+
+# Pages: three alerts already delivered (none other is here: one webhook is
+# down), two a page, the second page holding exactly the third.
+paged=$(psql_control -c "INSERT INTO infra.alerts (kind, payload, status, delivered_at)
+	SELECT 'event.dead', '{\"summary\": \"paged $RUN\"}', 'delivered', clock_timestamp()
+	FROM generate_series(1, 3) RETURNING id" | sort -n | tr '\n' ' ')
+read -r p1 p2 p3 <<<"$paged"
+as "$ADMIN" GET "/system/alerts?kind=event.dead&status=delivered&limit=2"
+expect_json '[.items[].id] | map(tostring) | join(" ")' "$p3 $p2" "the first page: the two newest"
+cursor=$(jq -r .next_cursor <<<"$BODY")
+as "$ADMIN" GET "/system/alerts?kind=event.dead&status=delivered&limit=2&cursor=$cursor"
+expect_json '[.items[].id] | map(tostring) | join(" ")' "$p1" "the next page goes on with the one after them"
+expect_json .next_cursor null "… and is the last"
+as "$ADMIN" POST "/system/alerts/$p1/retry"
+expect_error 409 RES_002 "a delivered alert is not sent again"
 as "$ADMIN" GET "/system/alerts?since=2000-01-01T00:00:00Z&limit=100"
 expect_json "[.items[].id] | index($id) != null" true "since"
-as "$ADMIN" GET "/system/alerts?kind=nope&status=zombie&cursor=nope"
-expect_error 422 VAL_001 "bad filters are 422"
-check "naming the bad field" test "$(jq -r '.details.fields | keys | join(",")' <<<"$BODY")" = kind
+as "$ADMIN" GET "/system/alerts?since=2999-01-01T00:00:00Z"
+expect_json '.items | length' 0 "since, none yet"
+as "$ADMIN" GET "/system/alerts?kind=nope"
+expect_error 422 VAL_001 "an unknown kind is 422"
+check "naming the field" test "$(jq -r '.details.fields | keys | join(",")' <<<"$BODY")" = kind
 as "$ADMIN" GET "/system/alerts?status=zombie"
 expect_error 422 VAL_001 "an unknown status is 422"
+as "$ADMIN" GET "/system/alerts?since=yesterday"
+expect_error 422 VAL_001 "a since that is not ISO 8601 is 422"
 as "$ADMIN" GET "/system/alerts?cursor=$(printf 'ev:%s' "$id" | basenc --base64url | tr -d '=')"
 expect_error 422 VAL_001 "an events cursor is not an alerts cursor"
 as "$ADMIN" GET /system/alerts/abc
 expect_error 404 RES_001 "an id that is not a number is 404"
+as "$ADMIN" GET /system/alerts/999999999999
+expect_error 404 RES_001 "an id no alert has is 404"
 as "$MIG" GET /system/alerts
 expect_error 403 AUTH_002 "infrastructure:admin only"
 

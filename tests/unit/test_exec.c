@@ -318,7 +318,7 @@ static void test_serial_cursor(void)
 		"", "!!!!", "ZXY6MTI", /* "ev:12": another list's */
 		"YWw6", /* "al:" */ "YWw6MA", /* "al:0" */ "YWw6LTU", /* "al:-5" */
 		"YWw6MTJ4", /* "al:12x" */ "YWw6MTIzNDU2Nzg5MDEyMzQ1Njc4OTA", /* 20 digits */
-		"YWwxMg", /* "al12" */
+		"YWwxMg", /* "al12" */ "YWw6MTIAeA", /* "al:12\0x" */
 	};
 
 	page_cursor_encode_serial(cursor, sizeof(cursor), "al", "42");
@@ -327,7 +327,9 @@ static void test_serial_cursor(void)
 	page_cursor_encode_serial(cursor, sizeof(cursor), "ev", "999999999999999999");
 	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), INT64_C(999999999999999999));
 	page_cursor_encode_serial(cursor, sizeof(cursor), "ev", "9223372036854775807");
-	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), 0);	/* 19 digits: more than ids have */
+	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), INT64_MAX);
+	page_cursor_encode_serial(cursor, sizeof(cursor), "ev", "9223372036854775808");
+	CU_ASSERT_EQUAL(page_cursor_decode_serial(cursor, "ev"), 0);	/* beyond a bigint */
 	/* The form the events list has always written: base64url("ev:12"). */
 	CU_ASSERT_EQUAL(page_cursor_decode_serial("ZXY6MTI", "ev"), 12);
 	page_cursor_encode_serial(cursor, 4, "al", "42");
