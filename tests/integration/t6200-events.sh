@@ -104,9 +104,12 @@ expect_json '[.items[] | .type + "/" + .status] | unique | join(",")' "tenant.cr
 expect_json '.items | length' 2 "two a page"
 first_ids=$(jq -r '[.items[].id] | join(",")' <<<"$BODY")
 cursor=$(jq -r .next_cursor <<<"$BODY")
+third=$(psql_control -c "SELECT id FROM infra.outbox WHERE event_type = 'tenant.created'
+	AND status = 'done' ORDER BY id DESC OFFSET 2 LIMIT 1")
 as "$ADMIN" GET "/system/events?type=tenant.created&status=done&limit=2&cursor=$cursor"
 expect_json "[.items[].id] | all(. < (\"$first_ids\" | split(\",\") | map(tonumber) | min))" true \
 	"the next page goes on with older events"
+expect_json '.items[0].id | tostring' "$third" "… from the one right after the first page's last"
 as "$ADMIN" GET "/system/events?since=2000-01-01T00:00:00Z&type=test.unknown_$RUN"
 expect_json '[.items[].id] | join(",")' "$dead" "since and type"
 as "$ADMIN" GET "/system/events?status=zombie&since=yesterday&cursor=nope"
