@@ -44,18 +44,17 @@ struct job {
 struct lane {
 	char *conninfo;		/* NULL: a free lane (wiped when freed) */
 	struct job *head, *tail;
+	pthread_cond_t work;	/* a job was queued here, or the service stops */
 };
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t work;		/* a job was queued, or the service stops */
 	pthread_cond_t lane_ended;
 	struct lane lanes[LANES_MAX];
 	int running;			/* lanes whose thread is alive */
 	bool stopping;
 } svc = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.work = PTHREAD_COND_INITIALIZER,
 	.lane_ended = PTHREAD_COND_INITIALIZER,
 };
 
@@ -126,7 +125,7 @@ static void *lane_main(void *arg)
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += TENANT_SESSION_IDLE_MS / 1000;
 			while (l->head == NULL && !svc.stopping &&
-			       pthread_cond_timedwait(&svc.work, &svc.lock, &until) != ETIMEDOUT)
+			       pthread_cond_timedwait(&l->work, &svc.lock, &until) != ETIMEDOUT)
 				;
 		}
 		/* Idle too long, or stopping with nothing left: end. */
@@ -144,6 +143,7 @@ static void *lane_main(void *arg)
 	}
 	crypto_secret_free(l->conninfo, 0);
 	l->conninfo = NULL;
+	pthread_cond_destroy(&l->work);
 	svc.running--;
 	pthread_cond_broadcast(&svc.lane_ended);
 	pthread_mutex_unlock(&svc.lock);
@@ -162,6 +162,7 @@ static int lane_start(struct lane *l, const char *conninfo)
 
 	l->conninfo = xstrdup(conninfo);
 	l->head = l->tail = NULL;
+	pthread_cond_init(&l->work, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
@@ -174,6 +175,7 @@ static int lane_start(struct lane *l, const char *conninfo)
 		log_errno("pthread_create", "a schema service lane");
 		crypto_secret_free(l->conninfo, 0);
 		l->conninfo = NULL;
+		pthread_cond_destroy(&l->work);
 		return -1;
 	}
 	svc.running++;
@@ -205,7 +207,7 @@ static void dispatch(struct job *j)
 		else
 			l->head = j;
 		l->tail = j;
-		pthread_cond_broadcast(&svc.work);
+		pthread_cond_signal(&l->work);
 	}
 	pthread_mutex_unlock(&svc.lock);
 	if (l == NULL) {
@@ -239,8 +241,7 @@ static struct job *parse_request(const char *text, const char **why)
 		*why = "conninfo and schema (at most 63 bytes) are needed, timeout_s from 1 to 3600";
 		goto out;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		abort();
+	j = xoom(calloc(1, sizeof(*j)));
 	j->conninfo = xstrdup(json_object_get_string(conninfo));
 	j->schema = xstrdup(json_object_get_string(schema));
 	j->drop = json_object_get_boolean(drop);
@@ -336,7 +337,9 @@ int schema_service_serve(volatile sig_atomic_t *stop)
 	close(fd);
 	pthread_mutex_lock(&svc.lock);
 	svc.stopping = true;
-	pthread_cond_broadcast(&svc.work);
+	for (size_t i = 0; i < LANES_MAX; i++)
+		if (svc.lanes[i].conninfo != NULL)
+			pthread_cond_signal(&svc.lanes[i].work);
 	while (svc.running > 0)
 		pthread_cond_wait(&svc.lane_ended, &svc.lock);
 	svc.stopping = false;
