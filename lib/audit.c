@@ -7,11 +7,11 @@
 #include <strings.h>
 
 #include "audit.h"
-#include "page.h"
-#include "page_cursor.h"
 #include "json_strict.h"
 #include "log.h"
 #include "metrics.h"
+#include "page.h"
+#include "page_cursor.h"
 #include "timeutil.h"
 
 #define AUDIT_CURSOR_TAG "v1"		/* its list's cursors: page_cursor.h */

@@ -28,12 +28,13 @@ json_object *page_json_serial(const PGresult *res, int limit, page_row_fn row_fn
 {
 	char cursor[PAGE_CURSOR_MAX];
 	int n;
-	json_object *page = page_items(res, limit, row_fn, &n);
+	json_object *page = page_items(res, limit, row_fn, &n), *next = NULL;
 
-	if (PQntuples(res) > n && n > 0)
+	if (PQntuples(res) > n && n > 0) {
 		page_cursor_encode_serial(cursor, sizeof(cursor), tag, PQgetvalue(res, n - 1, 0));
-	json_object_object_add(page, "next_cursor",
-			       PQntuples(res) > n && n > 0 ? json_object_new_string(cursor) : NULL);
+		next = json_object_new_string(cursor);
+	}
+	json_object_object_add(page, "next_cursor", next);
 	return page;
 }
 
