@@ -2,7 +2,8 @@
 # t2400-engine-concurrency.sh — two runners racing on one schema apply each
 # migration once; the lock is Flyway's advisory lock for that schema only
 # (a session holding Flyway's key for "public" holds the engine off it, and
-# only it); 100 schemas of one database migrate in parallel.
+# only it); 100 schemas of one database migrate in parallel; targets listed
+# database by database are spread over the databases.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-lib.sh"
 
@@ -53,5 +54,30 @@ total=$(for s in $(cat "$T_TMP/schemas"); do echo "SELECT count(*) FROM $s.flywa
 expect_q "SELECT sum(count) FROM (${total% UNION ALL}) c" 1300 "each has its 13 history rows"
 run migrate --url "$ENGINE_URL" --schemas-from "$T_TMP/schemas" --locations "$TENANT_SET" --parallel 8 --json
 expect_out '[.targets[].applied | length] | add' 0 "a re-run applies nothing"
+
+# --- targets listed database by database run in both databases at once
+# (lib/mig_fleet.c, take_ready): 20 schemas of this database, then 20 of
+# another, on 4 sessions. Taken in list order, the other database's first
+# schema would start after this one's twentieth; spread, it starts in the
+# first wave, before this one's tenth.
+SPREAD_DB=${ENGINE_DB}_b
+SPREAD_URL=$(engine_url "$SPREAD_DB")
+trap 'engine_cleanup; psql_target -c "DROP DATABASE IF EXISTS \"$SPREAD_DB\" WITH (FORCE)" >/dev/null 2>&1' EXIT
+psql_target -c "DROP DATABASE IF EXISTS \"$SPREAD_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$SPREAD_DB\"" >/dev/null
+for url in "$ENGINE_URL" "$SPREAD_URL"; do
+	for i in $(seq -w 1 20); do
+		printf '%s spread_%s\n' "$url" "$i"
+	done
+done >"$T_TMP/spread"
+run migrate --targets-from "$T_TMP/spread" --locations "$TENANT_SET" --parallel 4 --json
+expect_rc 0 "40 schemas listed database by database migrate"
+expect_out '.summary.ok' 40 "all 40 succeeded"
+# started URL SCHEMA: when the schema's first migration ran.
+started() { psql "$1" -X -q -A -t -c "SELECT min(installed_on) FROM $2.flyway_schema_history"; }
+other_first=$(started "$SPREAD_URL" spread_01)
+this_tenth=$(started "$ENGINE_URL" spread_10)
+expect_q "SELECT '$other_first'::timestamp < '$this_tenth'::timestamp" t \
+	"the other database's first schema started before this one's tenth ($other_first, $this_tenth)"
+expect_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'spread\\_%'" 20 "… and this database has its 20"
 
 done_testing
