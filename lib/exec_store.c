@@ -825,8 +825,9 @@ int exec_create(struct db *db, const struct exec_new *n, const char *scope, json
 		    "event_seq) SELECT $%d::uuid, $%d, $%d, $%d, $%d::jsonb, $%d, count(*), $%d, $%d, "
 		    "$%d, $%d, 1 FROM r HAVING count(*) > 0 RETURNING id) "
 		    "INSERT INTO execution_targets (execution_id, ordinal, database_id, database_name, "
-		    "schema_name, database_type) SELECT e.id, r.ordinal, r.id, r.name, r.schema_name, "
-		    "r.database_type FROM e, r",
+		    "schema_name, database_type, turn) SELECT e.id, r.ordinal, r.id, r.name, "
+		    "r.schema_name, r.database_type, row_number() OVER (PARTITION BY r.host, r.port, "
+		    "r.database_name ORDER BY r.ordinal) FROM e, r",
 		    param, param + 1, param + 2, param + 3, param + 4, param + 5, param + 6, param + 7,
 		    param + 8, param + 9);
 	db_pipeline_add(&p, "BEGIN", 0, NULL);
@@ -1091,7 +1092,7 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 	 * ran ('0' for a schema that had none: everything). */
 	insert = db_pipeline_add(&p,
 		      "WITH u AS (SELECT row_number() OVER (ORDER BY t.ordinal) AS n, t.database_id, "
-		      "t.database_name, t.schema_name, t.database_type, t.version_before "
+		      "t.database_name, t.schema_name, t.database_type, t.version_before, t.turn "
 		      "FROM execution_targets t WHERE t.execution_id = $1::uuid "
 		      "AND jsonb_array_length(t.applied) > 0), "
 		      "e AS (INSERT INTO executions (id, kind, source, scope, filters, total_targets, "
@@ -1099,9 +1100,9 @@ int exec_rollback_create(struct db *db, const char *id, const struct exec_new *n
 		      "o.filters, (SELECT count(*) FROM u), $4, coalesce($5, o.tenant), o.id, 1 "
 		      "FROM executions o WHERE o.id = $1::uuid AND EXISTS (SELECT 1 FROM u) RETURNING id) "
 		      "INSERT INTO execution_targets (execution_id, ordinal, database_id, database_name, "
-		      "schema_name, database_type, target_version) SELECT e.id, u.n, u.database_id, "
-		      "u.database_name, u.schema_name, u.database_type, coalesce(u.version_before, '0') "
-		      "FROM e, u", 5, params);
+		      "schema_name, database_type, target_version, turn) SELECT e.id, u.n, u.database_id, "
+		      "u.database_name, u.schema_name, u.database_type, coalesce(u.version_before, '0'), "
+		      "u.turn FROM e, u", 5, params);
 	rc = create_by(db, &p, insert, ids, n->last, out, conflict_id, err);
 	db_pipeline_release(&p);
 	return rc <= 0 ? rc : infra_fail(err, INFRA_EMIGRATION, "execution %s applied nothing: "

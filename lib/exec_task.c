@@ -125,7 +125,9 @@ static PGresult *claim(struct db *db, const struct runner_ctx *ctx, const PGresu
 	 * Feeding a running engine ($6), it takes what fits: targets of the
 	 * same kind, database type and target version, not cancelled (and
 	 * the due targets are not counted: the subquery runs only when its
-	 * CASE branch is taken). */
+	 * CASE branch is taken). An execution's targets are taken by turn
+	 * (migrations/admin/V6): round-robin over their databases, so that
+	 * a claim holds some of each and the engine keeps them evenly busy. */
 	return db_exec(db, err,
 		       "WITH due AS (SELECT count(*) AS n FROM execution_targets "
 		       "WHERE status = 'pending' OR (status = 'in_progress' "
@@ -137,7 +139,7 @@ static PGresult *claim(struct db *db, const struct runner_ctx *ctx, const PGresu
 		       "AND ($6::boolean IS NULL OR (e.kind = $7 AND t.database_type = $8 "
 		       "AND coalesce(t.target_version, e.target_version) IS NOT DISTINCT FROM $9 "
 		       "AND NOT e.cancel_requested)) "
-		       "ORDER BY e.created_at, t.execution_id, t.ordinal "
+		       "ORDER BY e.created_at, t.execution_id, t.turn, t.ordinal "
 		       "LIMIT CASE WHEN $6::boolean THEN $1::int ELSE (SELECT greatest($4::int, "
 		       "least($1::int, ceil(n::numeric / $5::int)::int)) FROM due) END "
 		       "FOR UPDATE OF t SKIP LOCKED) "

@@ -10,7 +10,9 @@
 # execution's targets are announced on infra_exec_work when it commits, the
 # channel idle runners sleep on; a free session does not leave its database
 # for another's target that a session there will take next (for 2 s at
-# most). infrad runs with one runner here.
+# most); a fleet-wide run whose targets were registered database by
+# database works in every database from the start (targets are claimed by
+# turn). infrad runs with one runner here.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 . "$(dirname "$0")/migrations-lib.sh"
@@ -150,6 +152,34 @@ check "… h1 still held meanwhile" test "$(psql_control -c "SELECT status FROM 
 release_lock
 check "then h1 completes" wait_status 60 "$held" completed
 check "h2 has every migration" test "$(versions ms_hop_b h2)" = "$(versions ms_pool s1)"
+
+# --------------------------- a fleet-wide run spreads over its databases
+# 33 schemas of ms_turn_a registered, then 3 of ms_turn_b, all in one
+# region. Claimed in registration order, the runner's first claim (32
+# targets: its share, capped at 16 × MIGRATION_BATCH_SIZE) would hold only
+# ms_turn_a's, and ms_turn_b's first schema would start after about thirty
+# of them; claimed by turn (migrations/admin/V6), the claim holds both
+# databases and ms_turn_b starts in the first wave, before ms_turn_a's
+# tenth.
+new_db ms_turn_a
+new_db ms_turn_b
+for i in $(seq -w 1 33); do register ms_turn_a "a$i" tenant "turn-$RUN" >/dev/null; done
+for i in 1 2 3; do register ms_turn_b "b$i" tenant "turn-$RUN" >/dev/null; done
+execute "$MIG" "{\"scope\":\"regional\",\"region\":\"turn-$RUN\"}"
+check "the run over both databases completes" wait_status 120 "$EXEC" completed
+check "… every target in it" test "$(psql_control -c "SELECT count(*) FROM infra.execution_targets
+	WHERE execution_id = '$EXEC' AND status = 'completed'")" = 36
+check "… taken in turns: 1-33 in ms_turn_a, 1-3 in ms_turn_b, each once" test "$(psql_control -c "SELECT
+	string_agg(db || ':' || lo || '-' || hi || '/' || n, ' ' ORDER BY db) FROM (SELECT d.database_name AS db,
+	min(t.turn) AS lo, max(t.turn) AS hi, count(DISTINCT t.turn) AS n FROM infra.execution_targets t
+	JOIN infra.databases d ON d.id = t.database_id WHERE t.execution_id = '$EXEC' GROUP BY 1) x")" \
+	= "ms_turn_a:1-33/33 ms_turn_b:1-3/3"
+# started DB SCHEMA: when the schema's first migration ran.
+started() { target_psql "$1" -c "SELECT min(installed_on) FROM \"$2\".flyway_schema_history"; }
+b_first=$(started ms_turn_b b1)
+a_tenth=$(started ms_turn_a a10)
+check "ms_turn_b's first schema started before ms_turn_a's tenth ($b_first, $a_tenth)" \
+	test "$(psql_control -c "SELECT '$b_first'::timestamp < '$a_tenth'::timestamp")" = t
 
 # ---------------------------------------------- new work is announced
 # A session listening on the control database hears of the next
