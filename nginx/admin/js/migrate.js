@@ -133,14 +133,14 @@ export async function migrationNew(root, { query: q, signal }) {
 
 	if (can('databases:read')) {
 		try {
-			const { data } = await api('GET', '/databases?limit=100', { signal });
+			const items = await databasesToOffer(signal);
 			const select = form.elements.database_id;
 			const wanted = q.get('database_id');
-			// Only the first 100 are offered; one named in the URL
-			// (the database page's "Migrate" link) always is.
-			const extra = wanted && !data.items.some(d => d.id === wanted)
+			// One named in the URL (the database page's "Migrate"
+			// link) is offered even beyond the first thousand.
+			const extra = wanted && !items.some(d => d.id === wanted)
 				? h('option', { value: wanted, selected: true }, wanted) : null;
-			replace(select, h('option', { value: '' }, '— choose —'), extra, data.items.map(d =>
+			replace(select, h('option', { value: '' }, '— choose —'), extra, items.map(d =>
 				h('option', { value: d.id, selected: d.id === wanted },
 					`${d.name} (${d.database_type}${d.region ? `, ${d.region}` : ''}, ${d.schema})`)));
 		} catch (err) {
@@ -148,4 +148,23 @@ export async function migrationNew(root, { query: q, signal }) {
 				showError(box, err);
 		}
 	}
+}
+
+// The registered databases for the "Database" choice, page after page in
+// registration order: the first thousand (ten pages of 100).
+const OFFERED_PAGES = 10;
+async function databasesToOffer(signal) {
+	const items = [];
+	let cursor = null;
+	for (let page = 0; page < OFFERED_PAGES; page++) {
+		const params = new URLSearchParams({ limit: '100' });
+		if (cursor)
+			params.set('cursor', cursor);
+		const { data } = await api('GET', `/databases?${params}`, { signal });
+		items.push(...data.items);
+		cursor = data.next_cursor;
+		if (!cursor)
+			break;
+	}
+	return items;
 }
