@@ -8,6 +8,7 @@ import { badge, h, heading, replace, table } from './dom.js';
 import { busy, clearErrors, field, showError } from './forms.js';
 import { DATABASE_TYPES } from './dbform.js';
 import { problemText } from './migrations.js';
+import { registeredDatabases } from './registry.js';
 import { go } from './router.js';
 import { can } from './session.js';
 
@@ -133,7 +134,7 @@ export async function migrationNew(root, { query: q, signal }) {
 
 	if (can('databases:read')) {
 		try {
-			const items = await databasesToOffer(signal);
+			const items = await registeredDatabases(signal);
 			const select = form.elements.database_id;
 			const wanted = q.get('database_id');
 			// One named in the URL (the database page's "Migrate"
@@ -150,21 +151,3 @@ export async function migrationNew(root, { query: q, signal }) {
 	}
 }
 
-// The registered databases for the "Database" choice, page after page in
-// registration order: the first thousand (ten pages of 100).
-const OFFERED_PAGES = 10;
-async function databasesToOffer(signal) {
-	const items = [];
-	let cursor = null;
-	for (let page = 0; page < OFFERED_PAGES; page++) {
-		const params = new URLSearchParams({ limit: '100' });
-		if (cursor)
-			params.set('cursor', cursor);
-		const { data } = await api('GET', `/databases?${params}`, { signal });
-		items.push(...data.items);
-		cursor = data.next_cursor;
-		if (!cursor)
-			break;
-	}
-	return items;
-}

@@ -6,6 +6,7 @@ import { api } from './api.js';
 import { badge, h, heading, replace, shortId, table, utc } from './dom.js';
 import { busy, clearErrors, field, notice, setFieldError, showError } from './forms.js';
 import { filterForm, listing } from './listing.js';
+import { registeredDatabases } from './registry.js';
 import { link } from './router.js';
 import { can } from './session.js';
 
@@ -115,8 +116,8 @@ function createForm(section, created, pager, signal) {
 	});
 
 	if (can('databases:read'))
-		api('GET', '/databases?limit=100', { signal }).then(({ data }) => {
-			replace(form.elements.database_id, h('option', { value: '' }, '— choose —'), data.items.map(d =>
+		registeredDatabases(signal).then(items => {
+			replace(form.elements.database_id, h('option', { value: '' }, '— choose —'), items.map(d =>
 				h('option', { value: d.id }, `${d.name} (${d.database_type}${d.region ? `, ${d.region}` : ''})`)));
 		}).catch(err => {
 			if (!signal.aborted && err.status !== 401)
