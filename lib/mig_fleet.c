@@ -37,6 +37,8 @@ struct fleet {
 	size_t *queue;			/* tasks waiting to (re)start, in order */
 	size_t nqueue;
 	int *working;			/* per database: sessions carrying one of its tasks */
+	int *waiting;			/* per database: its tasks in queue[] */
+	int nwaiting;			/* databases with tasks in queue[] */
 	unsigned *seen;			/* per database: take_ready's last look at it */
 	unsigned look;			/* … numbered */
 	size_t finished;
@@ -162,6 +164,8 @@ static void enqueue(struct fleet *f, struct mig_task *t)
 	t->queued = true;
 	t->queued_ms = time_mono_ms();
 	f->queue[f->nqueue++] = t->index;
+	if (f->waiting[t->db]++ == 0)
+		f->nwaiting++;
 }
 
 /* Detach the task from its session; close the session unless it can serve
@@ -275,17 +279,20 @@ static long take_ready(struct fleet *f, int si, bool first, int64_t now)
 {
 	const struct mig_session *s = &f->sessions[si];
 	int own = s->state == MIG_SESSION_IDLE ? s->db : -1;
-	int least = -1, best_cost = 0;
+	int least = -1, best_cost = 0, judged = 0;
 	long mine = -1, best = -1;
 	unsigned look = ++f->look;
 
-	for (size_t q = 0; q < f->nqueue; q++) {
+	/* Until every database waiting has been judged (a long queue of one
+	 * database costs one look). */
+	for (size_t q = 0; q < f->nqueue && judged < f->nwaiting; q++) {
 		const struct mig_task *t = &f->tasks[f->queue[q]];
 		int cost;
 
 		if (t->not_before_ms > now || f->seen[t->db] == look)
 			continue;
 		f->seen[t->db] = look;
+		judged++;
 		if (least < 0 || f->working[t->db] < least)
 			least = f->working[t->db];
 		if (t->db == own) {
@@ -308,13 +315,15 @@ static long take_ready(struct fleet *f, int si, bool first, int64_t now)
 }
 
 /* Remove queue position `q`; its task. */
-static struct mig_task *dequeue(struct fleet *f, long q)
+static struct mig_task *dequeue(struct fleet *f, size_t q)
 {
-	size_t idx = f->queue[q];
+	struct mig_task *t = &f->tasks[f->queue[q]];
 
-	memmove(&f->queue[q], &f->queue[q + 1], (f->nqueue - (size_t)q - 1) * sizeof(*f->queue));
+	memmove(&f->queue[q], &f->queue[q + 1], (f->nqueue - q - 1) * sizeof(*f->queue));
 	f->nqueue--;
-	return &f->tasks[idx];
+	if (--f->waiting[t->db] == 0)
+		f->nwaiting--;
+	return t;
 }
 
 /* Start task `t` on free session `si`: on its connection when it is to
@@ -363,7 +372,7 @@ static void assign(struct fleet *f, int64_t now)
 				continue;
 			q = take_ready(f, si, pass == 0, now);
 			if (q >= 0)
-				start_on(f, si, dequeue(f, q), now);
+				start_on(f, si, dequeue(f, (size_t)q), now);
 		}
 }
 
@@ -372,7 +381,7 @@ static void assign(struct fleet *f, int64_t now)
 static void cancel_queued(struct fleet *f)
 {
 	while (f->nqueue > 0) {
-		struct mig_task *t = &f->tasks[f->queue[--f->nqueue]];
+		struct mig_task *t = dequeue(f, f->nqueue - 1);
 
 		t->out->status = MIG_STATUS_CANCELLED;
 		infra_fail(&t->out->error, INFRA_ECONFLICT, "cancelled before it started");
@@ -657,6 +666,7 @@ static void fleet_release(struct fleet *f)
 	free(f->tasks);
 	free(f->queue);
 	free(f->working);
+	free(f->waiting);
 	free(f->seen);
 	free(f->fds);
 	free(f->fd_session);
@@ -700,6 +710,7 @@ int mig_run(const struct mig_set *set, const struct mig_options *opts,
 	f.tasks = mig_calloc(cap, sizeof(*f.tasks));
 	f.queue = mig_calloc(cap, sizeof(*f.queue));
 	f.working = mig_calloc(cap, sizeof(*f.working));
+	f.waiting = mig_calloc(cap, sizeof(*f.waiting));
 	f.seen = mig_calloc(cap, sizeof(*f.seen));
 	for (int si = 0; si < f.nsessions; si++)
 		mig_session_init(&f.sessions[si]);
