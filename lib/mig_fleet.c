@@ -21,7 +21,7 @@
 #include "timeutil.h"
 
 /* Longest a ready target waits for a session of its own database while
- * another session is free (worth_moving). */
+ * another session is free (move_cost). */
 #define MIG_MOVE_WAIT_MS 2000
 
 struct fleet {
@@ -220,43 +220,37 @@ static void handle(struct fleet *f, int si, enum mig_task_result r)
 	}
 }
 
-/* Whether a free session connected to another database should leave it
- * for a target of database `db`. Always in a run without a pool (a
- * one-off command finishes soonest that way). With one (a runner, whose
- * sessions outlive its runs, on servers others use too): when the pool
- * holds a session there, when more of `db`'s targets are ready than
- * sessions are working on it, or when one of them has waited
+/* What leaving its database for a target of database `db` costs a free
+ * connected session, in sessions: 0 when the pool holds one there, else 1
+ * (a new backend) — or -1, not worth it. Always worth it in a run without
+ * a pool (a one-off command finishes soonest that way). With one (a
+ * runner, whose sessions outlive its runs, on servers others use too):
+ * when the pool holds a session there, when more of `db`'s targets are
+ * ready than sessions are working on it, or when one of them has waited
  * MIG_MOVE_WAIT_MS (a long migration there must not hold up the next
  * target). Otherwise the target waits for one of those sessions: sessions
  * hopping between databases leave idle backends behind in each (every one
  * of which reads its database's catalog invalidations — a burst of
  * tenants migrating is a flood of them) and open new ones, each a
  * password exchange. */
-static bool worth_moving(const struct fleet *f, int db, int64_t now)
+static int move_cost(const struct fleet *f, int db, int64_t now)
 {
 	const struct mig_options *o = f->shared.opts;
 	int ready = 0;
 
-	if (o->pool == NULL || mig_pool_holds(o->pool, f->targets[db].conninfo))
-		return true;
+	if (o->pool == NULL)
+		return 1;
+	if (mig_pool_holds(o->pool, f->targets[db].conninfo))
+		return 0;
 	for (size_t q = 0; q < f->nqueue; q++) {
 		const struct mig_task *t = &f->tasks[f->queue[q]];
 
 		if (t->db != db || t->not_before_ms > now)
 			continue;
 		if (++ready > f->working[db] || now - t->queued_ms >= MIG_MOVE_WAIT_MS)
-			return true;
+			return 1;
 	}
-	return false;
-}
-
-/* What moving a free session to database `db` costs: nothing when the
- * pool holds a session there, else a new backend (1). */
-static int move_cost(const struct fleet *f, int db)
-{
-	const struct mig_options *o = f->shared.opts;
-
-	return o->pool != NULL && mig_pool_holds(o->pool, f->targets[db].conninfo) ? 0 : 1;
+	return -1;
 }
 
 /* The queue position of the task free session `si` should start now, or
@@ -273,8 +267,7 @@ static int move_cost(const struct fleet *f, int db)
  * session (no reconnection, and no other session's choice to spoil). On
  * the second, every session still free takes a target of the least busy
  * database — counting a move's new backend as one session more — its own
- * on a tie; a connected session leaves only for a database worth_moving()
- * to. */
+ * on a tie; a connected session leaves only when move_cost() allows. */
 static long take_ready(struct fleet *f, int si, bool first, int64_t now)
 {
 	const struct mig_session *s = &f->sessions[si];
@@ -299,9 +292,12 @@ static long take_ready(struct fleet *f, int si, bool first, int64_t now)
 			mine = (long)q;
 			continue;
 		}
-		if (first || (own >= 0 && !worth_moving(f, t->db, now)))
+		if (first)
 			continue;
-		cost = f->working[t->db] + (own >= 0 ? move_cost(f, t->db) : 0);
+		cost = own >= 0 ? move_cost(f, t->db, now) : 0;
+		if (cost < 0)
+			continue;
+		cost += f->working[t->db];
 		if (best < 0 || cost < best_cost) {
 			best = (long)q;
 			best_cost = cost;
@@ -423,7 +419,7 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 			wake = t->deadline_ms;
 	}
 	/* A retry waiting for its time, or a ready target waiting for a
-	 * session of its own database (worth_moving), matters only when a
+	 * session of its own database (move_cost), matters only when a
 	 * session is free to take it; otherwise a session finishing wakes the
 	 * loop anyway. */
 	for (size_t q = 0; q < f->nqueue && free_session; q++) {

@@ -113,7 +113,7 @@ drop_slow_record
 # -------------------------------------- a session stays with its database
 # A free session connected to one database does not leave it for another
 # database's target while a session there is working and will take that
-# target next — for 2 s at most (lib/mig_fleet.c, worth_moving): the
+# target next — for 2 s at most (lib/mig_fleet.c, move_cost): the
 # target waits rather than cost a new backend, but a long migration does
 # not hold up the next. On ms_hop_b, h1 is held in V6 by a lock and h2
 # comes after it; a1, on ms_hop_a, runs meanwhile on the other session.
