@@ -5,7 +5,9 @@
 # runner kept busy, two executions wait, are claimed together and run at
 # once; one is cancelled, and the other's target, stopped with the shared
 # run, is released, claimed again and completes. infrad runs with one
-# runner here.
+# runner here. The busy execution names its target version, so the two
+# are not of its run's group: a running engine is fed only targets of
+# its own kind, type and target version (exec_task.c's on_feed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry-lib.sh"
 . "$(dirname "$0")/migrations-lib.sh"
@@ -41,7 +43,7 @@ check "three schemas at version 1" wait_status 60 "$EXEC" completed
 
 hold one mg_shared "LOCK TABLE m1.users IN ACCESS EXCLUSIVE MODE;"
 wait_for 10 holding one
-execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$c\"}"
+execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$c\",\"target_version\":\"12\"}"
 busy=$EXEC
 check "the runner is kept busy by an execution waiting on a lock" wait_for 30 waiting 1
 hold two mg_shared "LOCK TABLE m2.users, m3.users IN ACCESS EXCLUSIVE MODE;"
@@ -50,7 +52,9 @@ execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$a\"}"
 first=$EXEC
 execute "$MIG" "{\"scope\":\"single\",\"database_id\":\"$b\"}"
 second=$EXEC
-check "two more executions wait for the runner" status_is "$first" pending
+both_pending() { status_is "$first" pending && status_is "$second" pending; }
+sleep 1		# five times the running engine's poll for more (EXEC_FLUSH_MS)
+check "two more executions wait for the runner" both_pending
 release one
 check "the busy one completes" wait_status 60 "$busy" completed
 check "the two are claimed together: both run at once, on one runner" wait_for 30 waiting 2
