@@ -93,7 +93,7 @@ extern const int http_nroutes;
 
 /* Decode %XX escapes (and '+' as space when `plus_is_space`) of `len`
  * bytes of `s` into arena memory. Returns NULL when an escape is malformed
- * or decodes to a NUL byte. */
+ * or decodes to a NUL byte, or the result is not well-formed UTF-8. */
 char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
 
 /* Split `qs` ("a=1&b=x%20y") into at most `max` decoded name/value pairs.

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "utf8.h"
 
 static int hexval(char c)
 {
@@ -40,7 +41,7 @@ char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_
 		}
 	}
 	*o = '\0';
-	return out;
+	return utf8_valid(out, (size_t)(o - out)) ? out : NULL;
 }
 
 int http_parse_query(struct arena *a, const char *qs, struct http_param *out, int max)

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "http.h"
+#include "json_strict.h"
 
 #define JSON_MAX_DEPTH 32
 
@@ -57,13 +58,42 @@ static long long read_body(struct request *r, char **out, long long max)
 	return len;
 }
 
+/* Find a string value of `v` holding a NUL (json-c keeps it; C sees the
+ * string end there) and write where it is ("a.b[2]") into `path`. */
+static bool find_nul(json_object *v, char *path, size_t size, size_t at)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+	case json_type_object: {
+		json_object_object_foreach(v, key, member) {
+			snprintf(path + at, size - at, "%s%s", at > 0 ? "." : "", key);
+			if (find_nul(member, path, size, strlen(path)))
+				return true;
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			snprintf(path + at, size - at, "[%zu]", i);
+			if (find_nul(json_object_array_get_idx(v, i), path, size, strlen(path)))
+				return true;
+		}
+		break;
+	default:
+		break;
+	}
+	path[at] = '\0';
+	return false;
+}
+
 int request_json_body_or_respond(struct request *r, json_object **out)
 {
 	long long max = r->app->cfg->max_body_bytes, len;
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
-	json_object *obj;
-	char *body = NULL;
+	json_object *obj, *details;
+	char *body = NULL, field[256] = "";
 
 	*out = NULL;
 	if (!http_content_type_is_json(r->content_type))
@@ -82,8 +112,13 @@ int request_json_body_or_respond(struct request *r, json_object **out)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	jerr = json_tokener_get_error(tok);
-	if (obj != NULL && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) < (size_t)len) {
+	/* A number or literal at the very end is complete only once the
+	 * tokener is told there is no more: the body's terminating NUL. */
+	if (obj == NULL && jerr == json_tokener_continue && memchr(body, '\0', (size_t)len) == NULL) {
+		obj = json_tokener_parse_ex(tok, body + len, 1);
+		jerr = json_tokener_get_error(tok);
+	} else if (jerr == json_tokener_success &&
+		   json_tokener_get_parse_end(tok) < (size_t)len) {
 		/* Trailing bytes after the document: only whitespace is fine. */
 		for (size_t i = json_tokener_get_parse_end(tok); i < (size_t)len; i++)
 			if (strchr(" \t\r\n", body[i]) == NULL) {
@@ -91,21 +126,35 @@ int request_json_body_or_respond(struct request *r, json_object **out)
 				break;
 			}
 	}
-	if (obj == NULL || jerr != json_tokener_success) {
-		json_object *details = json_object_new_object();
-
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success) {
+		details = json_object_new_object();
 		json_object_object_add(details, "reason",
 				       json_object_new_string(jerr == json_tokener_continue
 							      ? "unexpected end of input"
 							      : json_tokener_error_desc(jerr)));
 		json_object_put(obj);
-		json_tokener_free(tok);
 		return respond_error(r, 400, "VAL_001", "malformed JSON", details);
 	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(obj, json_type_object)) {
+	if (!json_object_is_type(obj, json_type_object)) {	/* JSON null is NULL */
 		json_object_put(obj);
 		return respond_error(r, 422, "VAL_001", "the body must be a JSON object", NULL);
+	}
+	/* No string the handlers read may end early at a NUL of its own. */
+	if (json_escapes_nul(body, (size_t)len)) {
+		details = json_object_new_object();
+		if (find_nul(obj, field, sizeof(field), 0)) {
+			json_object *fields = json_object_new_object();
+
+			json_object_object_add(fields, field, json_object_new_string(
+				"contains a NUL character (\\u0000)"));
+			json_object_object_add(details, "fields", fields);
+		} else {
+			json_object_object_add(details, "reason", json_object_new_string(
+				"a member name contains a NUL character (\\u0000)"));
+		}
+		json_object_put(obj);
+		return respond_error(r, 422, "VAL_001", "a NUL character is not accepted", details);
 	}
 	*out = obj;
 	return 0;

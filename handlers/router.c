@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 static const char *param(FCGX_Request *fcgi, const char *name)
 {
@@ -32,6 +33,22 @@ static const char *new_request_id(struct arena *a)
 	return hex;
 }
 
+/* A header kept as text (the audit trail's user agent): as sent when it
+ * is UTF-8, else with every byte outside ASCII as '?' — PostgreSQL would
+ * refuse it, and the audit record of the request with it. */
+static const char *text_header(struct arena *a, const char *v)
+{
+	char *copy;
+
+	if (utf8_valid(v, strlen(v)))
+		return v;
+	copy = arena_strdup(a, v);
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	return copy;
+}
+
 static void read_params(struct request *r)
 {
 	FCGX_Request *f = r->fcgi;
@@ -49,7 +66,7 @@ static void read_params(struct request *r)
 	r->idempotency_key = param(f, "HTTP_IDEMPOTENCY_KEY");
 	r->last_event_id = param(f, "HTTP_LAST_EVENT_ID");
 	r->client_ip = param(f, "REMOTE_ADDR");
-	r->user_agent = param(f, "HTTP_USER_AGENT");
+	r->user_agent = text_header(r->arena, param(f, "HTTP_USER_AGENT"));
 	cl = param(f, "CONTENT_LENGTH");
 	r->content_length = *cl ? strtoll(cl, NULL, 10) : -1;
 	/* nginx passes the id it chose (the client's own when sane). */

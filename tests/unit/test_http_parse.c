@@ -1,11 +1,13 @@
-/* test_http_parse.c — the HTTP layer's pure parsers: percent-decoding,
- * query strings, path patterns, request ids, content types, and the error
- * kind → status mapping. */
+/* test_http_parse.c — the HTTP layer's pure parsers: percent-decoding (and
+ * UTF-8), query strings, path patterns, request ids, content types, strict
+ * JSON, and the error kind → status mapping. */
 #include <string.h>
 
 #include "arena.h"
 #include "http.h"
+#include "json_strict.h"
 #include "unit.h"
+#include "utf8.h"
 
 static struct arena a;
 
@@ -21,7 +23,62 @@ static void test_percent_decode(void)
 	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "%zz", 3, false));
 	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "a%00b", 5, false));
 	CU_ASSERT_STRING_EQUAL(http_percent_decode(&a, "", 0, false), "");
+	/* What it decodes to must be UTF-8: the value goes to PostgreSQL, a
+	 * log line, a JSON answer. Raw bytes as much as escaped ones. */
+	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "%ff", 3, false));
+	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "a\xff", 2, true));
+	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "%c0%80", 6, false));
+	CU_ASSERT_PTR_NULL(http_percent_decode(&a, "%c3", 3, false));
+	CU_ASSERT_STRING_EQUAL(http_percent_decode(&a, "%e2%82%ac\xe2\x82\xac", 12, false),
+			       "\xe2\x82\xac\xe2\x82\xac");
 	arena_release(&a);
+}
+
+/* RFC 3629's table, at each of its edges. */
+static void test_utf8(void)
+{
+	static const char *const good[] = {
+		"", "ascii", "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+		"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+		"caf\xc3\xa9 \xf0\x9f\x90\x98",
+	};
+	static const char *const bad[] = {
+		"\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xc2\x41", "\xe0\x80\x80",
+		"\xe0\x9f\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xe1\x80", "\xf0\x8f\xbf\xbf",
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\xfe", "ok\xe2\x82",
+		"\xe2\x82\xac\x80",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(utf8_valid(good[i], strlen(good[i])));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(utf8_valid(bad[i], strlen(bad[i])));
+	CU_ASSERT_TRUE(utf8_valid("a\0b", 3));	/* NUL is UTF-8; callers refuse it */
+}
+
+/* A NUL escaped anywhere is found; an escaped backslash before "u0000"
+ * is not one. json_strict_parse refuses the first. */
+static void test_json_nul(void)
+{
+	static const char *const nul[] = {
+		"{\"a\":\"x\\u0000\"}", "{\"a\\u0000\":1}", "[\"\\u0000\"]", "\"\\u0000y\"",
+		"{\"a\":\"\\\\\\u0000\"}",
+	};
+	static const char *const clean[] = {
+		"{\"a\":\"x\"}", "{\"a\":\"\\\\u0000\"}", "{\"a\":\"\\u0001\"}", "[\"\\\"u0000\"]",
+	};
+	json_object *v;
+
+	for (size_t i = 0; i < sizeof(nul) / sizeof(nul[0]); i++) {
+		CU_ASSERT_TRUE(json_escapes_nul(nul[i], strlen(nul[i])));
+		CU_ASSERT_PTR_NULL(json_strict_parse(nul[i], strlen(nul[i])));
+	}
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+		CU_ASSERT_FALSE(json_escapes_nul(clean[i], strlen(clean[i])));
+		v = json_strict_parse(clean[i], strlen(clean[i]));
+		CU_ASSERT_PTR_NOT_NULL(v);
+		json_object_put(v);
+	}
 }
 
 static void test_parse_query(void)
@@ -126,6 +183,8 @@ static void test_status_mapping(void)
 
 static CU_TestInfo tests[] = {
 	{ "percent decoding", test_percent_decode },
+	{ "UTF-8", test_utf8 },
+	{ "NUL in JSON", test_json_nul },
 	{ "query strings", test_parse_query },
 	{ "path patterns", test_match_path },
 	{ "request ids", test_request_id },
