@@ -204,6 +204,28 @@ static int check_times(json_object *claims, const struct jwt_policy *pol, int64_
 	return 0;
 }
 
+/* The jti as *jti (NULL when absent). A jti the revocation store could
+ * not hold (longer than JWT_JTI_MAX, or cut short by a NUL, so that two
+ * tokens would share one revocation) is malformed: a token that could
+ * not be logged out is never accepted. (libjwt 1.10.2's parser refuses a
+ * NUL already; the check does not rely on it.) */
+static int check_jti(json_object *claims, const char **jti, enum auth_reason *why)
+{
+	json_object *v;
+	int len;
+
+	*jti = NULL;
+	if (!json_object_object_get_ex(claims, "jti", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return refuse(why, AUTH_R_MALFORMED);
+	len = json_object_get_string_len(v);
+	*jti = json_object_get_string(v);
+	if (len > JWT_JTI_MAX || strlen(*jti) != (size_t)len)
+		return refuse(why, AUTH_R_MALFORMED);
+	return 0;
+}
+
 static int check_claims(json_object *claims, const struct jwt_policy *pol, int64_t now,
 			enum auth_reason *why)
 {
@@ -220,9 +242,8 @@ static int check_claims(json_object *claims, const struct jwt_policy *pol, int64
 	sub = member_string(claims, "sub", &present);
 	if (present && sub == NULL)
 		return refuse(why, AUTH_R_MALFORMED);
-	jti = member_string(claims, "jti", &present);
-	if (present && jti == NULL)
-		return refuse(why, AUTH_R_MALFORMED);
+	if (check_jti(claims, &jti, why) != 0)
+		return -1;
 	if (sub == NULL || sub[0] == '\0' || jti == NULL || jti[0] == '\0')
 		return refuse(why, AUTH_R_MISSING_CLAIM);
 	return 0;

@@ -4,7 +4,8 @@
  * the PEM of the one key the kid names, the algorithm is checked again
  * after libjwt (which accepts HS256 keyed with an RSA public key PEM), and
  * then the claims libjwt never looks at: exp/nbf/iat with a leeway, iss,
- * aud/azp, sub, jti. Every refusal carries an auth_reason. */
+ * aud/azp, sub, jti (at most JWT_JTI_MAX bytes, so that every token
+ * accepted can be revoked). Every refusal carries an auth_reason. */
 #ifndef INFRA_JWT_VERIFY_H
 #define INFRA_JWT_VERIFY_H
 
@@ -18,6 +19,11 @@
 
 /* Longest token accepted; anything longer is refused before decoding. */
 #define JWT_MAX_TOKEN 8192
+
+/* Longest jti accepted, in bytes. A token is only accepted if it can be
+ * logged out, so this must stay below REVOCATION_JTI_MAX (revocation.c
+ * asserts it): a longer jti, or one holding a NUL, is malformed. */
+#define JWT_JTI_MAX 255
 
 /* A token taken apart. Nothing in it is trusted until jwt_verify() has
  * returned 0 for it. */
@@ -55,7 +61,9 @@ const char *jwt_unverified_issuer(const struct jwt *t);
  * (seconds since the epoch). Returns 0 and sets t->verified, or -1 with
  * *why set: alg_not_allowed (the header's alg is not the key's, or libjwt
  * saw another one), bad_signature, expired, not_yet_valid, bad_issuer,
- * bad_audience, missing_claim, lifetime_too_long or malformed. */
+ * bad_audience, missing_claim (exp, sub or jti absent or empty),
+ * lifetime_too_long or malformed (a claim of the wrong type, a time out of
+ * range, a jti longer than JWT_JTI_MAX or holding a NUL). */
 int jwt_verify(struct jwt *t, const struct jwk *key, const struct jwt_policy *pol,
 	       int64_t now, enum auth_reason *why);
 

@@ -6,8 +6,12 @@
 #include <string.h>
 
 #include "auth_gen.h"
+#include "jwt_verify.h"
 #include "revocation.h"
 #include "timeutil.h"
+
+/* Every jti a verified token may carry can be revoked (jwt_verify.h). */
+_Static_assert(JWT_JTI_MAX < REVOCATION_JTI_MAX, "an accepted jti must fit the revocation store");
 
 static void revoked_key(char key[CACHE_KEY_MAX], const char *jti)
 {

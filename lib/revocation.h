@@ -16,6 +16,8 @@
 #include "db.h"
 #include "error.h"
 
+/* Size of the longest jti stored, its NUL included; jwt_verify refuses a
+ * token whose jti would not fit (JWT_JTI_MAX), so logout never meets one. */
 #define REVOCATION_JTI_MAX 256
 
 /* Revoke `jti` (of subject `sub`, may be NULL) until `expires_at`

@@ -181,6 +181,36 @@ static void test_claims(void)
 	}
 }
 
+/* The standard claims with a jti of `len` copies of 'j'; the reason. */
+static enum auth_reason check_jti_len(size_t len)
+{
+	json_object *c = authtest_claims(NOW, 300, NULL);
+	char *jti = malloc(len + 1);
+
+	memset(jti, 'j', len);
+	jti[len] = '\0';
+	json_object_object_add(c, "jti", json_object_new_string(jti));
+	free(jti);
+	return check_claims(rsa, "rsa1", c);
+}
+
+/* Every token accepted can be logged out: a jti the revocation store
+ * cannot hold (over JWT_JTI_MAX bytes, or cut short by a NUL) is refused,
+ * as a malformed claim, before the token is ever accepted. */
+static void test_jti_revocable(void)
+{
+	CU_ASSERT_EQUAL(check_jti_len(1), AUTH_OK);
+	CU_ASSERT_EQUAL(check_jti_len(JWT_JTI_MAX), AUTH_OK);
+	CU_ASSERT_EQUAL(check_jti_len(JWT_JTI_MAX + 1), AUTH_R_MALFORMED);
+	CU_ASSERT_EQUAL(check_jti_len(5000), AUTH_R_MALFORMED);
+	CU_ASSERT_EQUAL(check_jti_len(0), AUTH_R_MISSING_CLAIM);
+	/* A NUL inside the jti: libjwt's JSON parser (jansson) already fails
+	 * the decode, so it is refused before jwt_verify's own check. */
+	CU_ASSERT_NOT_EQUAL(check_claim_set((const char *const[]){ "jti", "\"abc\\u0000def\"", NULL }),
+			    AUTH_OK);
+	CU_ASSERT_EQUAL(check_claim_set((const char *const[]){ "jti", "42", NULL }), AUTH_R_MALFORMED);
+}
+
 /* Replace part `which` (0..2) of a token with `replacement`. */
 static char *replace_part(const char *token, int which, const char *replacement)
 {
@@ -451,6 +481,7 @@ static void test_reason_names(void)
 static CU_TestInfo tests[] = {
 	{ "a valid RS256 and ES256 token", test_valid_tokens },
 	{ "claims: exp, nbf, iat, iss, aud/azp, sub, jti", test_claims },
+	{ "a jti that cannot be revoked is refused", test_jti_revocable },
 	{ "tampered payload", test_tampered_payload },
 	{ "tampered signature, foreign key", test_tampered_signature },
 	{ "alg none, absent, outside the list", test_alg_none },
