@@ -62,6 +62,17 @@ static int digits(const char *s, int n, int *out)
 	return 0;
 }
 
+static int days_in_month(int y, int mo)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 ? 28 + leap : days[mo - 1];
+}
+
+/* Only real calendar times: a day past its month's end, hour 24 or a leap
+ * second (:60) would be normalised by timegm() into another time, so they
+ * are refused rather than silently moved (see timeutil.h). */
 int time_parse_iso8601(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -75,7 +86,8 @@ int time_parse_iso8601(const char *s, int64_t *out)
 	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
 	    s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 59)
 		return -1;
 	p = s + 19;
 	if (*p == '.') {

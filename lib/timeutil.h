@@ -24,7 +24,10 @@ char *time_iso8601(char buf[ISO8601_MAX], int64_t t);
 char *time_iso8601_now_ms(char buf[ISO8601_MAX]);
 
 /* Parse "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" into seconds since the epoch.
- * Returns 0 and fills *out, or -1 when `s` is not such a timestamp. */
+ * Returns 0 and fills *out, or -1 when `s` is not such a timestamp or not
+ * a real one: month 1-12, day within its month (Feb 29 in leap years only),
+ * hour 0-23, minute and second 0-59. A leap second (:60) is refused, as the
+ * epoch seconds we count have none; nothing is ever rolled over. */
 int time_parse_iso8601(const char *s, int64_t *out);
 
 /* Sleep for `ms` milliseconds, resuming after signals. */

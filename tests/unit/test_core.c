@@ -2,6 +2,7 @@
  * parameters, timestamps, connection-string redaction and the error
  * helpers. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,45 @@ static void test_iso8601(void)
 	CU_ASSERT_STRING_EQUAL(time_iso8601_now_ms(buf) + 23, "Z");
 }
 
+/* Impossible dates and times are refused, never rolled over by timegm(). */
+static void test_iso8601_calendar(void)
+{
+	static const struct {
+		const char *s;
+		int want;
+	} cases[] = {
+		{ "2030-02-30T00:00:00Z", -1 },
+		{ "2026-02-29T00:00:00Z", -1 },		/* not a leap year */
+		{ "2028-02-29T00:00:00Z", 0 },		/* a leap year */
+		{ "2100-02-29T00:00:00Z", -1 },		/* divisible by 100 */
+		{ "2000-02-29T00:00:00Z", 0 },		/* divisible by 400 */
+		{ "2026-02-28T23:59:59Z", 0 },
+		{ "2026-04-31T00:00:00Z", -1 },
+		{ "2026-06-31T00:00:00Z", -1 },
+		{ "2026-09-31T00:00:00Z", -1 },
+		{ "2026-11-31T00:00:00Z", -1 },
+		{ "2026-12-31T00:00:00Z", 0 },
+		{ "2026-01-32T00:00:00Z", -1 },
+		{ "2026-01-00T00:00:00Z", -1 },
+		{ "2026-00-10T00:00:00Z", -1 },
+		{ "2026-12-31T23:59:60Z", -1 },		/* leap seconds are refused */
+		{ "2026-12-31T24:00:00Z", -1 },
+		{ "2026-12-31T23:60:00Z", -1 },
+		{ "2026-12-31T23:59:59.999Z", 0 },
+	};
+	int64_t t;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = time_parse_iso8601(cases[i].s, &t);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "iso8601 case '%s': got %d\n", cases[i].s, got);
+		CU_ASSERT_EQUAL(got, cases[i].want);
+	}
+	CU_ASSERT_EQUAL(time_parse_iso8601("2028-02-29T00:00:00Z", &t), 0);
+	CU_ASSERT_EQUAL(t, 1835395200);
+}
+
 static void test_redact(void)
 {
 	char out[256];
@@ -138,6 +178,7 @@ static CU_TestInfo tests[] = {
 	{ "strbuf", test_strbuf },
 	{ "array parameters", test_db_array },
 	{ "ISO 8601", test_iso8601 },
+	{ "ISO 8601: only real calendar times", test_iso8601_calendar },
 	{ "connection string redaction", test_redact },
 	{ "errors", test_errors },
 	CU_TEST_INFO_NULL,
