@@ -11,6 +11,7 @@
 #include "cron.h"
 
 #define CRON_HORIZON_S ((int64_t)10 * 366 * 86400)	/* how far cron_next looks */
+#define CRON_NUMBER_QUOTE_MAX 40	/* longest number quoted whole in a message */
 
 static const struct cron_spec {
 	const char *name;
@@ -40,6 +41,20 @@ const char *cron_field_name(enum cron_field f)
 	return (unsigned)f < CRON_NFIELDS ? specs[f].name : "?";
 }
 
+/* The message for the `n` digits at `s`, a number outside `spec`'s range
+ * (more than 4 digits always is): the number as given, never cut short,
+ * or its length when it would not fit the message. Returns -1. */
+static int out_of_range(const struct cron_spec *spec, const char *s, int n, char *why)
+{
+	if (n <= CRON_NUMBER_QUOTE_MAX)
+		snprintf(why, CRON_WHY_MAX, "%s: %.*s is outside %d-%d", spec->name, n, s,
+			 spec->min, spec->max);
+	else
+		snprintf(why, CRON_WHY_MAX, "%s: a number of %d digits is outside %d-%d",
+			 spec->name, n, spec->min, spec->max);
+	return -1;
+}
+
 /* One value of field `spec` at *p (a number, or a name where the field
  * has names); advances *p. Returns 0, or -1 with `why`. */
 static int parse_value(const struct cron_spec *spec, const char **p, int *out, char *why)
@@ -49,13 +64,11 @@ static int parse_value(const struct cron_spec *spec, const char **p, int *out, c
 	int n = 0;
 
 	if (isdigit((unsigned char)*s)) {
-		while (isdigit((unsigned char)s[n]) && n < 4)
-			v = v * 10 + (s[n++] - '0');
-		if (isdigit((unsigned char)s[n]) || v < spec->min || v > spec->max) {
-			snprintf(why, CRON_WHY_MAX, "%s: %.*s is outside %d-%d", spec->name,
-				 isdigit((unsigned char)s[n]) ? 8 : n, s, spec->min, spec->max);
-			return -1;
-		}
+		n = (int)strspn(s, "0123456789");
+		for (int i = 0; i < n && i < 4; i++)
+			v = v * 10 + (s[i] - '0');
+		if (n > 4 || v < spec->min || v > spec->max)
+			return out_of_range(spec, s, n, why);
 		*out = (int)v;
 		*p = s + n;
 		return 0;

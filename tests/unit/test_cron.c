@@ -107,6 +107,25 @@ static void test_parse_invalid(void)
 			CU_FAIL("the message does not name the field");
 		}
 	}
+	/* An out-of-range number is quoted as given, never cut short. */
+	{
+		static const char *const quoted[][2] = {
+			{ "4294967296 * * * *", "minute: 4294967296 is outside 0-59" },
+			{ "* * * * 18446744073709551616", "day-of-week: 18446744073709551616 is outside 0-7" },
+			{ "0 0 99999 * *", "day-of-month: 99999 is outside 1-31" },
+			{ "0 0 1-123456789 * *", "day-of-month: 123456789 is outside 1-31" },
+			{ "* 25 * * *", "hour: 25 is outside 0-23" },
+			{ "1234567890123456789012345678901234567890123456789 * * * *",
+			  "minute: a number of 49 digits is outside 0-59" },
+		};
+
+		for (size_t i = 0; i < sizeof(quoted) / sizeof(quoted[0]); i++) {
+			CU_ASSERT_EQUAL(cron_parse(&c, quoted[i][0], why), -1);
+			if (strcmp(why, quoted[i][1]) != 0)
+				fprintf(stderr, "'%s': '%s', wanted '%s'\n", quoted[i][0], why, quoted[i][1]);
+			CU_ASSERT_STRING_EQUAL(why, quoted[i][1]);
+		}
+	}
 	{
 		char longexpr[CRON_EXPR_MAX + 2];
 
