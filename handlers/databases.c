@@ -103,6 +103,31 @@ static int respond_database(struct request *r, int status, const struct registry
 	return respond_json(r, status, database_json(d));
 }
 
+/* One element of an If-Match list at *p, which is advanced to the comma
+ * or the end after it. Returns the version when the element is exactly one
+ * of our tags ("<version>": digits without a leading zero, then only
+ * spaces), else 0: W/"…", a foreign or malformed tag ("1"garbage, "01",
+ * "1) never matches, since a strong comparison is of the whole tag. */
+static int etag_version(const char **p)
+{
+	const char *s = *p;
+	char *end = NULL;
+	long v = 0;
+
+	if (s[0] == '"' && s[1] >= '1' && s[1] <= '9')
+		v = strtol(s + 1, &end, 10);
+	if (end == NULL || *end != '"' || v >= 1000000000)
+		v = 0;
+	else
+		s = end + 1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != ',' && *s != '\0')
+		v = 0;
+	*p = s + strcspn(s, ",");
+	return (int)v;
+}
+
 /* Parse If-Match into the version the change requires: 0 when absent or
  * "*" (any existing version). A list of several tags is resolved against
  * the current version. A tag that can never match (weak, malformed) gives
@@ -118,24 +143,15 @@ static int if_match_or_respond(struct request *r, int *version)
 	if (*p == '\0' || strcmp(p, "*") == 0)
 		return 0;
 	while (*p != '\0') {
-		char *end;
-		long v;
+		int v;
 
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 		if (*p == '\0')
 			break;
-		if (*p == '"' && p[1] >= '0' && p[1] <= '9') {
-			v = strtol(p + 1, &end, 10);
-			if (*end == '"' && v > 0 && v < 1000000000 && n < MAX_ETAGS) {
-				versions[n++] = (int)v;
-				p = end + 1;
-				continue;
-			}
-		}
-		/* Anything else (W/"…", a foreign tag) never matches: skip it. */
-		while (*p != '\0' && *p != ',')
-			p++;
+		v = etag_version(&p);
+		if (v > 0 && n < MAX_ETAGS)
+			versions[n++] = v;
 	}
 	if (n == 1) {
 		*version = versions[0];

@@ -98,6 +98,12 @@ as "$MANAGE" PATCH "/databases/$id" '{"port": 5434}' -H 'If-Match: "1"'
 expect_error 412 RES_003 "PATCH with a stale ETag is 412 RES_003"
 as "$MANAGE" PATCH "/databases/$id" '{"port": 5434}' -H 'If-Match: W/"2"'
 expect_error 412 RES_003 "a weak ETag never matches (strong comparison)"
+as "$MANAGE" PATCH "/databases/$id" '{"port": 5434}' -H 'If-Match: "2"garbage'
+expect_error 412 RES_003 'a malformed ETag never matches ("2"garbage is not "2")'
+as "$MANAGE" PATCH "/databases/$id" '{"port": 5434}' -H 'If-Match: "02"'
+expect_error 412 RES_003 'nor does another spelling of the version ("02")'
+as "$MANAGE" DELETE "/databases/$id" -H 'If-Match: "2"x, W/"2"'
+expect_error 412 RES_003 "a list of tags that cannot match is 412 for DELETE too"
 as "$MANAGE" PATCH "/databases/$id" '{"port": 5434}' -H 'If-Match: "7", "2"'
 expect_status 200 "a list of ETags holding the current one matches"
 as "$MANAGE" PATCH "/databases/$id" "{\"port\": $TARGET_PORT}"
