@@ -43,7 +43,7 @@ struct request {
 	const char *content_type;
 	const char *authorization;
 	const char *if_match;
-	const char *idempotency_key;
+	const char *idempotency_key;	/* NULL when absent, "" when sent empty */
 	const char *last_event_id;
 	const char *client_ip;
 	const char *user_agent;

@@ -153,6 +153,42 @@ static int respond_execution(struct request *r, int status, json_object *exec)
 	return respond_json(r, status, exec);
 }
 
+/* A present Idempotency-Key must be 1–200 printable ASCII characters:
+ * an empty one is refused, not taken for none. Returns 0, or -1 after
+ * answering 422. */
+static int idempotency_key_or_respond(struct request *r, const char *key)
+{
+	const char *why = key != NULL ? exec_check_idempotency_key(key) : NULL;
+	json_object *fields;
+
+	if (why == NULL)
+		return 0;
+	fields = json_object_new_object();
+	json_object_object_add(fields, "Idempotency-Key", json_object_new_string(why));
+	return respond_invalid_fields(r, fields);
+}
+
+/* A dry run under an Idempotency-Key: the key names one request, and a
+ * dry run is never the same request as the real run that may have used
+ * it (dry_run is part of the request's identity), so a key this principal
+ * already gave an execution is 409. Nothing is recorded (a dry run writes
+ * nothing), so the key stays free. Returns 0, or -1 after answering. */
+static int dry_run_key_or_respond(struct request *r, const char *key)
+{
+	struct infra_error err;
+	int used;
+
+	if (key == NULL)
+		return 0;
+	used = exec_idempotency_key_used(&r->app->db, actor_of(r), key, &err);
+	if (used < 0)
+		return respond_infra_error(r, &err);
+	if (used == 0)
+		return 0;
+	return respond_error(r, 409, "RES_002", "this Idempotency-Key was used for a different "
+			     "request; use a new key", NULL);
+}
+
 /* POST /migrations/execute */
 int handle_migrations_execute(struct request *r)
 {
@@ -160,7 +196,7 @@ int handle_migrations_execute(struct request *r)
 	struct infra_error err;
 	json_object *body, *exec, *details, *id;
 	char conflict[UUID_STR_LEN] = "";
-	const char *key = r->idempotency_key[0] ? r->idempotency_key : NULL, *why;
+	const char *key = r->idempotency_key;
 	bool replayed;
 	struct exec_new n = {
 		.req = &req, .kind = "migrate", .source = "api", .executed_by = actor_of(r),
@@ -173,15 +209,12 @@ int handle_migrations_execute(struct request *r)
 		json_object_put(body);
 		return -1;
 	}
-	if (key != NULL && (why = exec_check_idempotency_key(key)) != NULL) {
-		json_object *fields = json_object_new_object();
-
+	if (idempotency_key_or_respond(r, key) != 0) {
 		json_object_put(body);
-		json_object_object_add(fields, "Idempotency-Key", json_object_new_string(why));
-		return respond_invalid_fields(r, fields);
+		return -1;
 	}
 	if (req.dry_run) {
-		int rc = respond_plan(r, &req);
+		int rc = dry_run_key_or_respond(r, key) != 0 ? -1 : respond_plan(r, &req);
 
 		json_object_put(body);
 		return rc;

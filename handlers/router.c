@@ -63,7 +63,7 @@ static void read_params(struct request *r)
 	r->content_type = param(f, "CONTENT_TYPE");
 	r->authorization = param(f, "HTTP_AUTHORIZATION");
 	r->if_match = param(f, "HTTP_IF_MATCH");
-	r->idempotency_key = param(f, "HTTP_IDEMPOTENCY_KEY");
+	r->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", f->envp);	/* "" is refused */
 	r->last_event_id = param(f, "HTTP_LAST_EVENT_ID");
 	r->client_ip = param(f, "REMOTE_ADDR");
 	r->user_agent = text_header(r->arena, param(f, "HTTP_USER_AGENT"));

@@ -754,6 +754,21 @@ static int create_by(struct db *db, struct db_pipeline *p, int insert, const cha
 /* An earlier execution by the same principal under the same key. Returns
  * 1 with it in *out (or an ECONFLICT when the request differs), 0 when
  * there is none, -1 on error. */
+int exec_idempotency_key_used(struct db *db, const char *executed_by, const char *key,
+			      struct infra_error *err)
+{
+	const char *params[2] = { executed_by, key };
+	PGresult *res = db_exec(db, err, "SELECT 1 FROM executions WHERE executed_by = $1 "
+				"AND idempotency_key = $2", 2, params);
+	int used;
+
+	if (res == NULL)
+		return -1;
+	used = PQntuples(res) > 0;
+	PQclear(res);
+	return used;
+}
+
 static int idempotent_replay(struct db *db, const struct exec_new *n, const char *hash,
 			     json_object **out, struct infra_error *err)
 {

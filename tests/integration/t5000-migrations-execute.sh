@@ -4,7 +4,8 @@
 # (all, admin, regional, tenant, single, narrowed by database_type)
 # resolves to the right targets, seen through dry runs that change
 # nothing; an execution runs to completion; Idempotency-Key returns the
-# same execution and refuses a different body; list (filters, cursor), get,
+# same execution and refuses a different body (a dry run included) or an
+# empty key; list (filters, cursor), get,
 # targets, plan, validate, history, repair and baseline; a tenant-bound
 # token sees and acts on its tenant only; an open circuit breaker skips its
 # target with the reason; audit and metrics.
@@ -42,6 +43,14 @@ as "$MIG" POST /migrations/execute '{"scope":"tenant"}'
 expect_json '.details.fields.tenant' "is required for scope tenant"
 as "$MIG" POST /migrations/execute '{"scope":"all"}' -H 'Idempotency-Key: has space'
 expect_error 422 VAL_001 "a bad Idempotency-Key is refused"
+# curl sends a header with an empty value for "Name;" ("Name:" would drop it).
+as "$MIG" POST /migrations/execute '{"scope":"regional","region":"nowhere"}' -H 'Idempotency-Key;'
+expect_error 422 VAL_001 "an empty Idempotency-Key is refused, not taken for none"
+expect_json '.details.fields["Idempotency-Key"]' "Idempotency-Key must be 1 to 200 characters" \
+	"… naming the header"
+as "$MIG" POST /migrations/execute '{"scope":"regional","region":"nowhere","dry_run":true}' \
+	-H 'Idempotency-Key;'
+expect_error 422 VAL_001 "… for a dry run too"
 as "$MIG_READ" POST /migrations/execute '{"scope":"all"}'
 expect_error 403 AUTH_002 "execute needs migrations:execute"
 
@@ -106,6 +115,15 @@ as "$MIG" POST /migrations/execute "{\"scope\":\"tenant\",\"tenant\":\"$tenant_b
 expect_error 409 RES_002 "another request under the same key is refused"
 check "one execution was created for the key" test "$(psql_control -c \
 	"SELECT count(*) FROM infra.executions WHERE idempotency_key = '$key'")" = 1
+# dry_run is part of the request a key names: a dry run is never a replay.
+as "$MIG" POST /migrations/execute "{\"scope\":\"tenant\",\"tenant\":\"$tenant_a\",\"dry_run\":true}" \
+	-H "Idempotency-Key: $key"
+expect_error 409 RES_002 "a dry run under a real run's key is refused: a different request"
+as "$MIG" POST /migrations/execute "{\"scope\":\"tenant\",\"tenant\":\"$tenant_a\",\"dry_run\":true}" \
+	-H "Idempotency-Key: dry-$key"
+expect_status 200 "a dry run under an unused key is a plan"
+check "… that records nothing, the key included" test "$(psql_control -c \
+	"SELECT count(*) FROM infra.executions WHERE idempotency_key = 'dry-$key'")" = 0
 check "the execution completes" wait_status 60 "$first" completed
 check "the target has the 12 versions" test "$(versions mx_exec app)" = 1,2,3,4,5,6,7,8,9,10,11,12
 check "and their tables" test "$(tables mx_exec app)" = \
