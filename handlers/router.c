@@ -34,8 +34,8 @@ static const char *new_request_id(struct arena *a)
 }
 
 /* A header kept as text (the audit trail's user agent): as sent when it
- * is UTF-8, else with every byte outside ASCII as '?' — PostgreSQL would
- * refuse it, and the audit record of the request with it. */
+ * is UTF-8, else with every stray byte as '?' — PostgreSQL would refuse
+ * it, and the audit record of the request with it. */
 static const char *text_header(struct arena *a, const char *v)
 {
 	char *copy;
@@ -43,9 +43,7 @@ static const char *text_header(struct arena *a, const char *v)
 	if (utf8_valid(v, strlen(v)))
 		return v;
 	copy = arena_strdup(a, v);
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
+	utf8_scrub(copy);
 	return copy;
 }
 

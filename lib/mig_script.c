@@ -12,6 +12,7 @@
 #include "mig_placeholder.h"
 #include "mig_script.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 #define SQL_SUFFIX ".sql"
 #define SEPARATOR "__"
@@ -98,50 +99,6 @@ void mig_set_release(struct mig_set *set)
 	mig_set_init(set);
 }
 
-/* Length of the valid UTF-8 prefix of `s`; == len when all of it is valid
- * (shortest forms only, no surrogates, nothing above U+10FFFF, no NUL). */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned int cp;
-
-		if (c == 0)
-			return i;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return i;
-		i += n + 1;
-	}
-	return i;
-}
-
 static int line_of(const char *s, size_t off)
 {
 	int line = 1;
@@ -179,7 +136,7 @@ static int read_file(const char *path, const char *script, char **out, size_t *o
 		memmove(sb.buf, sb.buf + 3, sb.len - 2);
 		sb.len -= 3;
 	}
-	valid = utf8_valid_prefix((const unsigned char *)sb.buf, sb.len);
+	valid = utf8_valid_prefix(sb.buf, sb.len);
 	if (valid != sb.len) {
 		int line = line_of(sb.buf, valid);
 
@@ -239,6 +196,16 @@ static int load_file(struct mig_set *set, const char *path, const char *script,
 {
 	struct mig_script *sc;
 
+	/* Its name goes into the history and every report: UTF-8 only. */
+	if (!utf8_valid(script, strlen(script))) {
+		char *shown = mig_strdup(script);
+
+		utf8_scrub(shown);
+		infra_fail(err, INFRA_EMIGRATION, "the name of '%s' is not valid UTF-8: PostgreSQL "
+			   "would refuse it in the history", shown);
+		free(shown);
+		return -1;
+	}
 	switch (name->kind) {
 	case MIG_VERSIONED: sc = push(&set->versioned, &set->nversioned); break;
 	case MIG_UNDO:      sc = push(&set->undo, &set->nundo); break;

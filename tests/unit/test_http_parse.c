@@ -53,7 +53,20 @@ static void test_utf8(void)
 		CU_ASSERT_TRUE(utf8_valid(good[i], strlen(good[i])));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_FALSE(utf8_valid(bad[i], strlen(bad[i])));
-	CU_ASSERT_TRUE(utf8_valid("a\0b", 3));	/* NUL is UTF-8; callers refuse it */
+	CU_ASSERT_FALSE(utf8_valid("a\0b", 3));	/* C would end the string there */
+	CU_ASSERT_EQUAL(utf8_valid_prefix("ok\xc3\xa9\xff!", 6), 4);
+}
+
+/* Every byte that starts no well-formed sequence becomes '?'; the rest
+ * stays as it was. */
+static void test_utf8_scrub(void)
+{
+	char mixed[] = "caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 \xe2\x82\xac", plain[] = "plain";
+
+	utf8_scrub(mixed);
+	CU_ASSERT_STRING_EQUAL(mixed, "caf\xc3\xa9 ?? ??? \xe2\x82\xac");
+	utf8_scrub(plain);
+	CU_ASSERT_STRING_EQUAL(plain, "plain");
 }
 
 /* A NUL escaped anywhere is found; an escaped backslash before "u0000"
@@ -184,6 +197,7 @@ static void test_status_mapping(void)
 static CU_TestInfo tests[] = {
 	{ "percent decoding", test_percent_decode },
 	{ "UTF-8", test_utf8 },
+	{ "UTF-8 scrubbed", test_utf8_scrub },
 	{ "NUL in JSON", test_json_nul },
 	{ "query strings", test_parse_query },
 	{ "path patterns", test_match_path },

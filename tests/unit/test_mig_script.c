@@ -174,6 +174,10 @@ static void test_refused(void)
 	expect_refused("'V1__latin1.sql' is not valid UTF-8 (line 1)");
 
 	fresh_dir();
+	put("V1__caf\xE9.sql", "SELECT 1;\n");	/* the name in Latin-1 */
+	expect_refused("the name of 'V1__caf?.sql' is not valid UTF-8");
+
+	fresh_dir();
 	put("V1__mixed.sql", "CREATE TABLE t (x int);\nCREATE INDEX CONCURRENTLY i ON t (x);\n");
 	expect_refused("'V1__mixed.sql' mixes a statement that cannot run in a transaction (line 2)");
 
