@@ -50,8 +50,13 @@ struct mig_target {
 };
 
 /* Write "host:port/dbname" of `conninfo` to `out` (never a user or a
- * password; "?" for parts it cannot tell). */
+ * password; "?" for parts it cannot tell, and for a dbname that is itself
+ * a connection string). */
 void mig_target_describe(const char *conninfo, char *out, size_t outlen);
+
+/* Whether the dbname of `conninfo` is itself a connection string ('=' or
+ * a URI): libpq would send it as a database's name, password and all. */
+bool mig_conninfo_nests(const char *conninfo);
 
 enum mig_status {
 	MIG_STATUS_OK,

@@ -2,6 +2,7 @@
  * target without its secrets, releasing an outcome and rendering it as
  * JSON (see mig_engine.h). */
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,27 @@ const char *mig_status_name(enum mig_status status)
 	case MIG_STATUS_CANCELLED: return "cancelled";
 	}
 	return "failed";
+}
+
+/* A dbname holding '=' or written as a URI is a connection string that
+ * libpq does not expand at this level (the engine expands the target's
+ * own string once): a mistake that may carry a password, never printed. */
+static bool dbname_is_conninfo(const char *dbname)
+{
+	return strchr(dbname, '=') != NULL || strncmp(dbname, "postgresql://", 13) == 0 ||
+	       strncmp(dbname, "postgres://", 11) == 0;
+}
+
+bool mig_conninfo_nests(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	bool nests = false;
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL)
+			nests = dbname_is_conninfo(o->val);
+	PQconninfoFree(opts);
+	return nests;
 }
 
 void mig_target_describe(const char *conninfo, char *out, size_t outlen)
@@ -36,7 +58,7 @@ void mig_target_describe(const char *conninfo, char *out, size_t outlen)
 			host = o->val;
 		else if (strcmp(o->keyword, "port") == 0)
 			port = o->val;
-		else if (strcmp(o->keyword, "dbname") == 0)
+		else if (strcmp(o->keyword, "dbname") == 0 && !dbname_is_conninfo(o->val))
 			db = o->val;
 	}
 	snprintf(out, outlen, "%s:%s/%s", host ? host : "localhost", port ? port : "5432",

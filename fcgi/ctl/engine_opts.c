@@ -113,8 +113,13 @@ static int set_option(struct engine_cli *cli, const struct opt *o, const char *v
 	return CTL_USAGE;
 }
 
+/* Each option once (but --placeholder, which adds one each time): a second
+ * --locations or --url silently replacing the first would run part of
+ * what was asked. */
 static int parse_args(struct engine_cli *cli, int argc, char **argv, const char *usage)
 {
+	bool seen[NOPTIONS] = { false };
+
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq = strchr(arg, '=');
 		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -127,6 +132,9 @@ static int parse_args(struct engine_cli *cli, int argc, char **argv, const char 
 				o = &options[k];
 		if (o == NULL)
 			return usage_error(usage, "unknown option '%s'", arg);
+		if (seen[o - options] && o->kind != OPT_PLACEHOLDER)
+			return usage_error(usage, "%s is given twice", o->name);
+		seen[o - options] = true;
 		if (o->kind == OPT_FLAG) {
 			if (eq != NULL)
 				return usage_error(usage, "%s takes no value", o->name);
@@ -170,6 +178,11 @@ static int add_target(struct engine_cli *cli, const char *url, const char *s, si
 	if (n > SCHEMA_NAME_MAX) {
 		fprintf(stderr, "infractl: schema name '%.*s…' is longer than %d bytes\n", 20, s,
 			SCHEMA_NAME_MAX);
+		return -1;
+	}
+	if (mig_conninfo_nests(url ? url : cli->url)) {
+		fprintf(stderr, "infractl: a target's dbname is itself a connection string; libpq "
+			"would send it, password and all, as a database name: give one URL\n");
 		return -1;
 	}
 	grown = realloc(cli->targets, (cli->ntargets + 1) * sizeof(*grown));
@@ -421,6 +434,8 @@ int engine_command(enum mig_command cmd, int argc, char **argv, const char *usag
 	rc = parse_args(&cli, argc, argv, usage);
 	if (rc == 0 && cli.url == NULL && cli.targets_from == NULL)
 		rc = usage_error(usage, "%s is required", "--url (or --targets-from)");
+	if (rc == 0 && cli.url != NULL && cli.targets_from != NULL)
+		rc = usage_error(usage, "%s and %s are alternatives", "--url", "--targets-from");
 	if (rc == 0 && cli.url == NULL && (cli.schemas != NULL || cli.schemas_from != NULL))
 		rc = usage_error(usage, "%s needs --url", cli.schemas ? "--schemas" : "--schemas-from");
 	if (rc == 0 && cli.location == NULL)
