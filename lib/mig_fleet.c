@@ -322,6 +322,20 @@ static struct mig_task *dequeue(struct fleet *f, size_t q)
 	return t;
 }
 
+/* A connection that could not even start: a connection string libpq
+ * refuses fails the target for good (no retry can mend it, and it has no
+ * SQLSTATE); anything else is a broken connection, retried. */
+static enum mig_task_result connect_failed(struct mig_task *t, const struct mig_session *s)
+{
+	enum mig_task_result r = mig_task_broken(t, s->error);
+
+	if (!s->bad_conninfo)
+		return r;
+	t->out->error.kind = INFRA_EMIGRATION;
+	t->out->sqlstate[0] = '\0';
+	return TASK_FAILED;
+}
+
 /* Start task `t` on free session `si`: on its connection when it is to
  * the task's database, else on a session to that database from the pool
  * (this one waiting there), else on a new connection. */
@@ -349,7 +363,7 @@ static void start_on(struct fleet *f, int si, struct mig_task *t, int64_t now)
 	if (s->state == MIG_SESSION_IDLE && s->db == t->db)
 		handle(f, si, mig_task_start(t));
 	else if (mig_session_connect(s, t->target->conninfo, o->connect_timeout_s, t->db) != 0)
-		handle(f, si, mig_task_broken(t, s->error));
+		handle(f, si, connect_failed(t, s));
 }
 
 /* Give free sessions work (take_ready): first each connected one the next
@@ -385,11 +399,17 @@ static void cancel_queued(struct fleet *f)
 	}
 }
 
+/* A connection not made within its connect timeout fails as a broken one
+ * (retried); a target past its own timeout fails. */
 static void check_deadlines(struct fleet *f, int64_t now)
 {
 	for (int si = 0; si < f->nsessions; si++) {
 		struct mig_task *t = f->bound[si];
 
+		if (t != NULL && mig_session_timed_out(&f->sessions[si], now)) {
+			handle(f, si, mig_task_broken(t, f->sessions[si].error));
+			continue;
+		}
 		if (t == NULL || t->deadline_ms == 0 || now < t->deadline_ms)
 			continue;
 		/* Stop the statement in flight before closing, or the server
@@ -404,7 +424,8 @@ static void check_deadlines(struct fleet *f, int64_t now)
 	}
 }
 
-/* Milliseconds poll() may sleep: until the next retry or deadline. */
+/* Milliseconds poll() may sleep: until the next retry or deadline (a
+ * target's, or a connection's). */
 static int poll_timeout(const struct fleet *f, int64_t now)
 {
 	int64_t wake = -1;
@@ -412,11 +433,14 @@ static int poll_timeout(const struct fleet *f, int64_t now)
 
 	for (int si = 0; si < f->nsessions; si++) {
 		const struct mig_task *t = f->bound[si];
+		int64_t connect = mig_session_deadline(&f->sessions[si]);
 
 		if (t == NULL)
 			free_session = true;
 		else if (t->deadline_ms > 0 && (wake < 0 || t->deadline_ms < wake))
 			wake = t->deadline_ms;
+		if (t != NULL && connect >= 0 && (wake < 0 || connect < wake))
+			wake = connect;
 	}
 	/* A retry waiting for its time, or a ready target waiting for a
 	 * session of its own database (move_cost), matters only when a

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mig_alloc.h"
 #include "mig_session.h"
+#include "timeutil.h"
 
 #define ARENA_BLOCK 4096
 
@@ -68,6 +69,79 @@ static void on_notice(void *arg, const char *message)
 	log_debug("notice from a migration target: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/* Hide what `msg` quotes ("..."), which may be part of the connection
+ * string: libpq quotes the tokens it cannot parse, a URI it cannot read
+ * whole, or an option's value. */
+static void hide_quoted(char *msg, size_t size)
+{
+	char out[256];
+	size_t n = 0;
+	bool inside = false;
+
+	for (const char *r = msg; *r != '\0' && n + 5 < sizeof(out); r++) {
+		if (*r == '"' && !inside) {
+			memcpy(out + n, "\"...", 4);
+			n += 4;
+		}
+		if (*r == '"')
+			inside = !inside;
+		if (!inside)
+			out[n++] = *r;
+	}
+	out[n] = '\0';
+	snprintf(msg, size, "%s", out);
+}
+
+/* libpq's words (its messages are not translated: nothing here calls
+ * setlocale) for an option value it refuses before it resolves or
+ * contacts any host: "invalid sslmode value", "could not match 2 port
+ * numbers to 1 hosts". Anything else failing at once (a host name that
+ * does not resolve, no server on a Unix socket) may come right. */
+static bool option_refused(const char *msg)
+{
+	return strncmp(msg, "invalid ", 8) == 0 || strncmp(msg, "could not match ", 16) == 0;
+}
+
+/* Whether the connection string itself is why libpq failed at once with
+ * `msg`: its parser refuses `conninfo` with that very message (a bare
+ * database name does not parse as a connection string, yet libpq takes it
+ * as such a name), or libpq refused an option value (option_refused). And
+ * whether `msg` may quote a secret: a string that does not parse, or its
+ * password. */
+static bool conninfo_at_fault(const char *conninfo, const char *msg, bool *secret)
+{
+	char *parse_error = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &parse_error);
+	size_t n = parse_error ? strcspn(parse_error, "\n") : 0;
+	bool unparsed = n > 0 && strncmp(msg, parse_error, n) == 0;
+
+	*secret = unparsed;
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			*secret = strstr(msg, o->val) != NULL;
+	PQconninfoFree(opts);
+	PQfreemem(parse_error);
+	return unparsed || option_refused(msg);
+}
+
+/* PQconnectStartParams failed at once: close, keep its message (its
+ * first line, nothing quoted that may be secret) and whether the string
+ * is at fault. Returns -1. */
+static int start_failed(struct mig_session *s, const char *conninfo)
+{
+	char msg[sizeof(s->error)];
+	bool secret;
+
+	snprintf(msg, sizeof(msg), "%.*s", (int)strcspn(PQerrorMessage(s->pg), "\n"),
+		 PQerrorMessage(s->pg));
+	mig_session_close(s);	/* clears s->error */
+	s->bad_conninfo = conninfo_at_fault(conninfo, msg, &secret);
+	if (secret)
+		hide_quoted(msg, sizeof(msg));
+	set_error(s, s->bad_conninfo ? "invalid connection string" : "connection failed", msg);
+	return -1;
+}
+
 int mig_session_connect(struct mig_session *s, const char *conninfo, int connect_timeout_s,
 			int db)
 {
@@ -77,22 +151,39 @@ int mig_session_connect(struct mig_session *s, const char *conninfo, int connect
 	const char *vals[] = { conninfo, timeout, "infra-migrate", "UTF8", NULL };
 
 	mig_session_close(s);
-	snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s > 0 ? connect_timeout_s : 10);
+	s->connect_timeout_s = connect_timeout_s > 0 ? connect_timeout_s : 10;
+	/* For libpq's own use, should it ever block; the deadline below is
+	 * what holds here. */
+	snprintf(timeout, sizeof(timeout), "%d", s->connect_timeout_s);
 	s->pg = PQconnectStartParams(keys, vals, 1);
 	if (s->pg == NULL) {
 		set_error(s, "connection failed", "out of memory");
 		return -1;
 	}
-	if (PQstatus(s->pg) == CONNECTION_BAD) {
-		set_error(s, "connection failed", PQerrorMessage(s->pg));
-		mig_session_close(s);
-		return -1;
-	}
+	if (PQstatus(s->pg) == CONNECTION_BAD)
+		return start_failed(s, conninfo);
 	PQsetNoticeProcessor(s->pg, on_notice, NULL);
 	s->state = MIG_SESSION_CONNECTING;
 	s->poll = PGRES_POLLING_WRITING;
 	s->db = db;
+	s->connect_deadline_ms = time_mono_ms() + (int64_t)s->connect_timeout_s * 1000;
 	return 0;
+}
+
+int64_t mig_session_deadline(const struct mig_session *s)
+{
+	return s->state == MIG_SESSION_CONNECTING ? s->connect_deadline_ms : -1;
+}
+
+bool mig_session_timed_out(struct mig_session *s, int64_t now_ms)
+{
+	char msg[64];
+
+	if (s->state != MIG_SESSION_CONNECTING || now_ms < s->connect_deadline_ms)
+		return false;
+	snprintf(msg, sizeof(msg), "connection timed out after %d s", s->connect_timeout_s);
+	set_error(s, "connection failed", msg);
+	return true;
 }
 
 int mig_session_fd(const struct mig_session *s, short *events)
@@ -328,6 +419,8 @@ void mig_session_close(struct mig_session *s)
 	s->pipeline = false;
 	s->flushing = false;
 	s->nqueued = 0;
+	s->connect_deadline_ms = 0;
+	s->bad_conninfo = false;
 	s->error[0] = '\0';
 }
 

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 
@@ -41,6 +42,9 @@ struct mig_session {
 	enum mig_session_state state;
 	int db;			/* which connection string it serves (the engine's index) */
 	PostgresPollingStatusType poll;	/* while connecting */
+	int connect_timeout_s;	/* of the last connect */
+	int64_t connect_deadline_ms;	/* while connecting: when it times out (time_mono_ms) */
+	bool bad_conninfo;	/* the last connect failed on the connection string itself */
 	bool pipeline;		/* the round trip in flight is a pipeline */
 	bool flushing;		/* libpq still holds output to send */
 	int nqueries;		/* pipeline: statements sent */
@@ -57,14 +61,30 @@ struct mig_session {
 /* Prepare a closed session. */
 void mig_session_init(struct mig_session *s);
 
-/* Start connecting to `conninfo` (a URL or key=value string; never logged)
- * with `connect_timeout_s`. Returns 0, or -1 with s->error set. */
+/* Start connecting to `conninfo` (a URL or key=value string; never logged).
+ * The connection must be made within `connect_timeout_s` seconds (10 when
+ * not positive): libpq does not enforce it on a connection driven by
+ * PQconnectPoll, so the session does (mig_session_timed_out). Returns 0, or
+ * -1 with s->error set; s->bad_conninfo is then true when the string
+ * cannot be parsed or holds an option value libpq refuses, which no retry
+ * can mend (otherwise, as for an unreachable server, retrying may help).
+ * Parts of the string that libpq quotes in its message are hidden when they
+ * may hold the password. */
 int mig_session_connect(struct mig_session *s, const char *conninfo, int connect_timeout_s,
 			int db);
 
 /* The socket and the poll events the session waits for; -1 when closed
  * or idle (nothing to wait for). */
 int mig_session_fd(const struct mig_session *s, short *events);
+
+/* When a connecting session's attempt times out (time_mono_ms), or -1
+ * when the session is not connecting. */
+int64_t mig_session_deadline(const struct mig_session *s);
+
+/* True when the session is connecting and its deadline has passed at
+ * `now_ms`: s->error then says so ("connection timed out after N s"); the
+ * caller treats it as a broken connection (close, maybe retry). */
+bool mig_session_timed_out(struct mig_session *s, int64_t now_ms);
 
 /* Make progress after poll() reported `revents` on the socket. */
 enum mig_progress mig_session_progress(struct mig_session *s, short revents);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # t2500-engine-faults.sh — a target that is down fails alone, after its
-# retries, and no password leaks; a transient error is retried, an error in
-# the SQL is not; a statement timeout; SIGKILL in the middle of a fleet run
-# leaves every schema at a version it recorded, and a re-run completes.
+# retries, and no password leaks; a connection string libpq refuses fails
+# at once, with libpq's message; a server that never answers fails after
+# --connect-timeout; a transient error is retried, an error in the SQL is
+# not; a statement timeout; SIGKILL in the middle of a fleet run leaves
+# every schema at a version it recorded, and a re-run completes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-lib.sh"
 
@@ -19,6 +21,50 @@ expect_out '.targets[1].database' "127.0.0.1:1/$ENGINE_DB" "it is named by host:
 pw=$(sed -E 's|^[a-z]+://[^:]*:([^@]*)@.*|\1|' <<<"$INFRA_TARGET_PGURL")
 if ! grep -qF -- "$pw" <<<"$OUT$ERR"; then ok "no password in the output or the log"; else not_ok "no password in the output or the log"; fi
 grep -q '"retry_in_ms"' <<<"$ERR" && ok "each retry is logged with its backoff" || not_ok "each retry is logged with its backoff ($ERR)"
+
+# --- a connection string libpq refuses: its message, and no retry
+run plan --url "host=127.0.0.1 port=5432 dbname=x user=u password=pw2500 sslmode=bogus" \
+	--locations "$TENANT_SET" --json --retries 3
+expect_rc 1 "an invalid sslmode fails the target"
+[[ "$(jq_out '.targets[0].error.message')" == *"invalid sslmode value"* ]] && ok "its error is libpq's, naming sslmode" ||
+	not_ok "its error is libpq's, naming sslmode (got $(jq_out '.targets[0].error.message'))"
+expect_out '.targets[0].attempts' 1 "it is not retried"
+grep -q 'retrying' <<<"$ERR" && not_ok "no retry is logged ($ERR)" || ok "no retry is logged"
+[[ "$ENGINE_URL" == *\?* ]] && badopt_url="$ENGINE_URL&badopt=1" || badopt_url="$ENGINE_URL?badopt=1"
+run info --url "$badopt_url" --locations "$TENANT_SET" --json --retries 3
+expect_rc 1 "an unknown URI parameter fails the target"
+[[ "$(jq_out '.targets[0].error.message')" == *"invalid URI query parameter"* ]] && ok "its error says so" ||
+	not_ok "its error says so (got $(jq_out '.targets[0].error.message'))"
+expect_out '.targets[0].attempts' 1 "it is not retried either"
+if ! grep -qF -- "$pw" <<<"$OUT$ERR"; then ok "no password in its output or log"; else not_ok "no password in its output or log"; fi
+
+# --- a server that accepts and never answers: --connect-timeout
+python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); c = []
+while True: c.append(s.accept())' >"$T_TMP/mute.port" &
+mute=$!
+trap 'kill "$mute" 2>/dev/null; engine_cleanup' EXIT
+for _ in $(seq 50); do [ -s "$T_TMP/mute.port" ] && break; sleep 0.1; done
+mute_url="postgresql://u:pw2500@127.0.0.1:$(cat "$T_TMP/mute.port")/x"
+# mute_run RETRIES: info on the mute server, bounded so a regression fails
+# rather than hangs; sets OUT, ERR and RC as run does.
+mute_run() {
+	OUT=$(timeout 20 "$INFRACTL" info --url "$mute_url" --locations "$TENANT_SET" --json --retries "$1" \
+		--connect-timeout 1 --timeout 30 2>"$T_TMP/stderr")
+	RC=$?
+	ERR=$(cat "$T_TMP/stderr")
+}
+mute_run 0
+expect_rc 1 "a server that never answers fails the target"
+expect_out '.targets[0].status + ":" + (.targets[0].attempts | tostring)' "failed:1" "once, with --retries 0"
+[[ "$(jq_out '.targets[0].error.message')" == *"connection timed out after 1 s"* ]] &&
+	ok "after --connect-timeout, not the target's --timeout" ||
+	not_ok "after --connect-timeout, not the target's --timeout (got $(jq_out '.targets[0].error.message'))"
+expect_out '.targets[0].error.sqlstate' 08006 "as a lost connection (08006)"
+mute_run 1
+expect_out '.targets[0].status + ":" + (.targets[0].attempts | tostring)' "failed:2" "which is retried"
+kill "$mute" 2>/dev/null
 
 # --- transient errors are retried, SQL errors are not
 q -c "CREATE SEQUENCE public.tries"
