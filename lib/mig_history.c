@@ -103,6 +103,11 @@ int mig_history_max_rank(const struct mig_history *h)
 	return max;
 }
 
+int64_t mig_history_next_rank(const struct mig_history *h)
+{
+	return (int64_t)mig_history_max_rank(h) + 1;
+}
+
 void mig_history_quote(struct strbuf *out, const char *schema)
 {
 	strbuf_addch(out, '"');

@@ -62,6 +62,10 @@ int mig_history_from_result(struct mig_history *h, const PGresult *res,
 /* The highest installed_rank, or 0 for an empty history. */
 int mig_history_max_rank(const struct mig_history *h);
 
+/* The installed_rank the next row would take, the highest plus one, in 64
+ * bits: installed_rank is an INT, so above INT_MAX means no row fits. */
+int64_t mig_history_next_rank(const struct mig_history *h);
+
 /* `schema` quoted as Flyway quotes it: "schema" with inner quotes doubled.
  * Appended to `out`. */
 void mig_history_quote(struct strbuf *out, const char *schema);

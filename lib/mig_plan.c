@@ -230,6 +230,27 @@ static enum mig_state versioned_state(const struct mig_history *h, const size_t 
 	return MIG_STATE_SUCCESS;
 }
 
+/* State of the repeatable row `i`; `next` from next_rows(). Only the
+ * latest run counts; a DELETE row (repair's, for a missing script) takes
+ * back the run before it, so the script runs again if it comes back. */
+static enum mig_state repeatable_state(const struct mig_history *h, const size_t *next, size_t i,
+				       const struct mig_script *resolved)
+{
+	const struct mig_applied *a = &h->rows[i];
+
+	if (is_delete(a) || (next[i] != NO_ROW && is_delete(&h->rows[next[i]])))
+		return MIG_STATE_DELETED;
+	if (next[i] != NO_ROW)
+		return MIG_STATE_SUPERSEDED;
+	if (!a->success)
+		return resolved ? MIG_STATE_FAILED : MIG_STATE_MISSING_FAILED;
+	if (resolved == NULL)
+		return MIG_STATE_MISSING_SUCCESS;
+	if (a->has_checksum && a->checksum == resolved->checksum)
+		return MIG_STATE_SUCCESS;
+	return MIG_STATE_OUTDATED;
+}
+
 /* First mismatch between an applied versioned row and its file. */
 static void check_mismatch(struct mig_plan *plan, const struct mig_info *in)
 {
@@ -312,19 +333,11 @@ int mig_plan_compute(struct mig_plan *plan, const struct mig_set *set,
 		}
 		plan->applied = true;
 		if (a->version == NULL) {
-			/* A repeatable: only its latest run counts. */
-			r = find_repeatable(set, a->description);
-			if (next[i] != NO_ROW)
-				st = MIG_STATE_SUPERSEDED;
-			else if (!a->success)
-				st = r ? MIG_STATE_FAILED : MIG_STATE_MISSING_FAILED;
-			else if (r == NULL)
-				st = MIG_STATE_MISSING_SUCCESS;
-			else if (a->has_checksum && a->checksum == r->checksum)
-				st = MIG_STATE_SUCCESS;
-			else
-				st = MIG_STATE_OUTDATED;
-			if (r != NULL && st != MIG_STATE_SUPERSEDED)
+			/* A repeatable: its latest run is what its file is
+			 * compared with (none after a DELETE row: pending). */
+			r = is_delete(a) ? NULL : find_repeatable(set, a->description);
+			st = repeatable_state(h, next, i, r);
+			if (r != NULL && st != MIG_STATE_SUPERSEDED && st != MIG_STATE_DELETED)
 				rinfo[r - set->repeatable] = add_info(plan, st, r, a);
 			else
 				add_info(plan, st, r, a);
@@ -495,12 +508,14 @@ void mig_repair_compute(struct mig_repair *r, const struct mig_plan *plan)
 			r->nfailed++;
 			continue;
 		}
-		if (a->version == NULL || !is_application(a))
+		if (!is_application(a))
 			continue;
+		/* A missing repeatable is only its latest run: the older
+		 * ones are superseded. */
 		if (in->state == MIG_STATE_MISSING_SUCCESS) {
 			r->missing[r->nmissing++] = in;
 		} else if ((in->state == MIG_STATE_SUCCESS || in->state == MIG_STATE_OUT_OF_ORDER) &&
-			   in->resolved) {
+			   a->version != NULL && in->resolved) {
 			struct strbuf desc = STRBUF_INIT;
 
 			mig_history_abbreviate_description(&desc, in->resolved->description);

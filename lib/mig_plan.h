@@ -83,13 +83,14 @@ void mig_plan_release(struct mig_plan *plan);
 
 /* What repair changes: delete the failed rows, realign checksum,
  * description and type of applied versions whose file changed, and add a
- * DELETE row for each applied version whose file is gone. Pointers into the
- * plan; the arrays are malloc'ed and freed by mig_repair_release(). */
+ * DELETE row for each applied migration whose file is gone (a version, or
+ * the latest run of a repeatable), as Flyway's repair does. Pointers into
+ * the plan; the arrays are malloc'ed and freed by mig_repair_release(). */
 struct mig_repair {
 	size_t nfailed;			/* rows with success = false */
 	const struct mig_info **align;
 	size_t nalign;
-	const struct mig_info **missing;
+	const struct mig_info **missing;	/* each gets a DELETE row */
 	size_t nmissing;
 };
 

@@ -7,6 +7,7 @@
  * row (or statement by statement outside one, recording a failure), and
  * DISCARD ALL to give back the lock and the settings. Readers (info,
  * validate, plan) only look at what exists and read the history. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,7 +317,8 @@ static void record_step(struct mig_task *t, const struct mig_script *sc, int ms)
 		cb->step_done(cb->arg, t->index, st);
 }
 
-/* Queue the history row of script `sc`. */
+/* Queue the history row of script `sc`, the current one: its rank
+ * follows the rows of the scripts before it. */
 static void queue_history_row(struct mig_task *t, const struct mig_script *sc, int ms,
 			      bool success)
 {
@@ -327,7 +329,7 @@ static void queue_history_row(struct mig_task *t, const struct mig_script *sc, i
 
 	mig_history_abbreviate_description(&desc, sc->description);
 	mig_history_abbreviate_script(&script, sc->script);
-	snprintf(rank, sizeof(rank), "%d", t->next_rank);
+	snprintf(rank, sizeof(rank), "%d", t->next_rank + (int)t->itodo);
 	snprintf(sum, sizeof(sum), "%d", (int)sc->checksum);
 	snprintf(time_ms, sizeof(time_ms), "%d", ms);
 	p[0] = rank;
@@ -601,7 +603,6 @@ static enum mig_task_result recorded(struct mig_task *t, const PGresult *history
 		? atoi(PQgetvalue(history_row, 0, 0)) : (int)((t->exec_us + 500) / 1000);
 
 	record_step(t, sc, ms);
-	t->next_rank++;
 	t->itodo++;
 	return apply_next(t);
 }
@@ -631,6 +632,27 @@ static char *current_after_undo(struct mig_task *t)
 	return mig_strdup(best);
 }
 
+/* Make room for the `n` history rows a command writes: t->next_rank is
+ * the first one's rank, the highest installed_rank plus one, and row k
+ * takes next_rank + k (never incremented, so never past INT_MAX).
+ * installed_rank is an INT: a command that would pass INT_MAX fails here,
+ * before it writes anything. 0, or -1 with the outcome failed. */
+static int reserve_ranks(struct mig_task *t, size_t n)
+{
+	int64_t next = mig_history_next_rank(&t->history);
+
+	if (n == 0)
+		return 0;	/* nothing to record */
+	if (next > INT_MAX || (int64_t)(n - 1) > INT_MAX - next) {
+		fail(t, false, NULL,
+		     "installed_rank is at its maximum (%d): no room for %zu more row%s in %s",
+		     INT_MAX, n, n == 1 ? "" : "s", MIG_HISTORY_TABLE);
+		return -1;
+	}
+	t->next_rank = (int)next;
+	return 0;
+}
+
 static enum mig_task_result write_baseline(struct mig_task *t, bool in_create)
 {
 	const struct mig_options *o = opts_of(t);
@@ -649,7 +671,6 @@ static enum mig_task_result write_baseline(struct mig_task *t, bool in_create)
 	p[8] = "true";
 	mig_history_insert_sql(&t->sql, t->ident);
 	mig_session_queue(t->sess, t->sql.buf, 9, p);
-	t->next_rank++;
 	t->out->baselined = true;
 	if (in_create)
 		return TASK_AGAIN;
@@ -663,6 +684,10 @@ static enum mig_task_result do_repair(struct mig_task *t)
 
 	mig_repair_compute(&r, &t->plan);
 	changes = r.nfailed + r.nalign + r.nmissing;
+	if (reserve_ranks(t, r.nmissing) != 0) {
+		mig_repair_release(&r);
+		return TASK_FAILED;
+	}
 	t->out->repaired_failed = r.nfailed;
 	t->out->repaired_aligned = r.nalign;
 	t->out->repaired_deleted = r.nmissing;
@@ -698,7 +723,7 @@ static enum mig_task_result do_repair(struct mig_task *t)
 		char sum[16], rank[16];
 		const char *p[9];
 
-		snprintf(rank, sizeof(rank), "%d", t->next_rank++);
+		snprintf(rank, sizeof(rank), "%d", t->next_rank + (int)i);
 		snprintf(sum, sizeof(sum), "%d", (int)a->checksum);
 		p[0] = rank;
 		p[1] = a->version;
@@ -734,6 +759,8 @@ static enum mig_task_result do_baseline(struct mig_task *t)
 			    "cannot baseline schema '%s' at %s: it is already baselined at %s",
 			    t->target->schema, want, b->version ? b->version : "?");
 	}
+	if (reserve_ranks(t, 1) != 0)
+		return TASK_FAILED;
 	return write_baseline(t, false);
 }
 
@@ -760,7 +787,6 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 		return TASK_FAILED;
 	}
 	t->have_plan = true;
-	t->next_rank = mig_history_max_rank(&t->history) + 1;
 	if (!t->before_known) {		/* a retry keeps the first attempt's */
 		t->out->version_before = mig_strdup(t->plan.current_version);
 		t->before_known = true;
@@ -788,6 +814,8 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 			return fail(t, false, NULL, "validation failed (%s): %s",
 				    t->plan.problems[0].code, t->plan.problems[0].message);
 		}
+		if (reserve_ranks(t, t->plan.npending) != 0)
+			return TASK_FAILED;
 		t->todo = t->plan.pending;
 		t->ntodo = t->plan.npending;
 		t->itodo = 0;
@@ -804,6 +832,8 @@ static enum mig_task_result plan_ready(struct mig_task *t)
 			return TASK_FAILED;
 		}
 		t->todo_owned = true;
+		if (reserve_ranks(t, t->ntodo) != 0)
+			return TASK_FAILED;
 		free(t->out->version_after);
 		t->out->version_after = current_after_undo(t);
 		changes_starting(t);

@@ -3,7 +3,9 @@
 # and description drift, failed and missing migrations), migrate refusing
 # what does not validate, a failed transactional migration leaving nothing,
 # a failed non-transactional one leaving a success=false row that blocks
-# until repair, and repair realigning, removing and marking deleted.
+# until repair, repair realigning, removing and marking deleted (versions
+# and repeatables), and installed_rank at its maximum (INT_MAX): read-only
+# commands work, commands that would write a row refuse, writing nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/engine-lib.sh"
 
@@ -82,5 +84,90 @@ expect_q "SELECT type || ':' || success FROM s.flyway_schema_history WHERE versi
 	"DELETE:true" "with a DELETE row, as Flyway does"
 eng validate s "$set3"
 expect_rc 0 "validate passes afterwards"
+
+# --- a missing repeatable: marked deleted by repair too
+setr=$(newset repeatable)
+echo 'CREATE TABLE t (a int);' >"$setr/V1__t.sql"
+echo 'CREATE OR REPLACE VIEW v AS SELECT 1 AS x;' >"$setr/R__v.sql"
+eng migrate r "$setr"
+expect_rc 0 "migrate a versioned and a repeatable migration"
+mv "$setr/R__v.sql" "$T_TMP/R__v.sql"
+eng validate r "$setr"
+expect_out '.targets[0].problems[0].code' APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED \
+	"APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED once its file is gone"
+eng repair r "$setr"
+expect_rc 0 "repair"
+expect_out '.targets[0].repair.marked_deleted' 1 "repair marks the repeatable deleted"
+expect_q "SELECT coalesce(version, '-') || ':' || description || ':' || type || ':' || script || ':' || success
+	FROM r.flyway_schema_history ORDER BY installed_rank DESC LIMIT 1" \
+	"-:v:DELETE:R__v.sql:true" "with a DELETE row of no version, as Flyway does"
+expect_q "SELECT count(DISTINCT checksum) FROM r.flyway_schema_history WHERE description = 'v'" 1 \
+	"carrying the applied checksum"
+eng validate r "$setr"
+expect_rc 0 "validate passes afterwards"
+eng info r "$setr"
+expect_out '[.targets[0].migrations[] | select(.description == "v") | .state] | join(",")' \
+	deleted,deleted "info shows the run and its DELETE row as deleted"
+eng migrate r "$setr"
+expect_rc 0 "migrate passes afterwards"
+eng repair r "$setr"
+expect_out '.targets[0].repair.marked_deleted' 0 "a second repair marks nothing"
+mv "$T_TMP/R__v.sql" "$setr/"
+eng migrate r "$setr"
+expect_rc 0 "the repeatable's file is back: migrate"
+expect_out '[.targets[0].applied[].script] | join(",")' R__v.sql "it runs again"
+eng validate r "$setr"
+expect_rc 0 "and validates"
+
+# --- installed_rank at its maximum (an INT column)
+# expect_clean DESC: the last run exited 0 and no sanitizer spoke (build-san).
+expect_clean() {
+	if [ "$RC" = 0 ] && [[ "$ERR" != *"runtime error"* ]]; then ok "$1"; else
+		not_ok "$1 (exit $RC; ${ERR:0:300})"
+	fi
+}
+max=2147483647
+empty=$(newset empty)
+eng migrate b "$empty"
+expect_rc 0 "a schema with its history table"
+setb=$(newset bigrank)
+echo 'CREATE TABLE x (a int);' >"$setb/V0.1__x.sql"
+echo 'CREATE TABLE o (a int);' >"$setb/V1__o.sql"
+q -c "CREATE TABLE b.x (a int)" -c "INSERT INTO b.flyway_schema_history VALUES
+	($max, '0.1', 'x', 'SQL', 'V0.1__x.sql', $("$INFRACTL" checksum "$setb/V0.1__x.sql" | cut -f1), 'x', now(), 1, true)"
+history_b() { q -c "SELECT string_agg(installed_rank || ':' || type, ',' ORDER BY installed_rank) FROM b.flyway_schema_history"; }
+before=$(history_b)
+eng info b "$setb"
+expect_clean "info works at the maximum rank"
+expect_out '[.targets[0].migrations[] | .state] | join(",")' success,success,pending "and shows V1 pending"
+eng plan b "$setb"
+expect_clean "plan works"
+expect_out '[.targets[0].pending[].version] | join(",")' 1 "and lists V1"
+eng validate b "$setb"
+expect_out '[.targets[0].problems[].code] | join(",")' RESOLVED_VERSIONED_MIGRATION_NOT_APPLIED \
+	"validate reports only V1 pending"
+eng migrate b "$setb"
+expect_rc 1 "migrate refuses a row past the maximum rank"
+msg=$(jq_out '.targets[0].error.message')
+[[ "$msg" == *"installed_rank is at its maximum ($max)"* ]] && ok "the error says installed_rank is at its maximum" ||
+	not_ok "the error says installed_rank is at its maximum (got $msg; ${ERR:0:300})"
+expect_q "SELECT to_regclass('b.o') IS NULL" t "V1 did not run"
+check "the history is unchanged" [ "$(history_b)" = "$before" ]
+mv "$setb/V1__o.sql" "$T_TMP/"
+eng migrate b "$setb"
+expect_clean "migrate with nothing to apply still succeeds"
+mv "$setb/V0.1__x.sql" "$T_TMP/"
+mv "$T_TMP/V1__o.sql" "$setb/"
+eng repair b "$setb"
+expect_rc 1 "repair refuses to mark a missing version deleted past the maximum rank"
+expect_out '.targets[0].error.message | contains("installed_rank is at its maximum")' true "with the same error"
+check "the history is unchanged" [ "$(history_b)" = "$before" ]
+eng migrate c "$empty"
+q -c "UPDATE c.flyway_schema_history SET installed_rank = $max"
+eng baseline c "$empty"
+expect_rc 1 "baseline refuses a row past the maximum rank"
+expect_out '.targets[0].error.message | contains("installed_rank is at its maximum")' true "with the same error"
+expect_q "SELECT string_agg(installed_rank || ':' || type, ',') FROM c.flyway_schema_history" "$max:SCHEMA" \
+	"and writes no BASELINE row"
 
 done_testing

@@ -3,6 +3,7 @@
  * abbreviations of long descriptions and script names, quoting, and the
  * statements built on an escaped schema identifier. */
 #include <libpq-fe.h>
+#include <limits.h>
 #include <string.h>
 
 #include "mig_history.h"
@@ -62,6 +63,10 @@ static void test_from_result(void)
 	CU_ASSERT_PTR_NULL(h.rows[2].version);
 	CU_ASSERT_FALSE(h.rows[2].success);
 	CU_ASSERT_EQUAL(mig_history_max_rank(&h), 2);
+	CU_ASSERT_EQUAL(mig_history_next_rank(&h), 3);
+	h.rows[2].rank = INT_MAX;			/* the INT column is full */
+	CU_ASSERT_EQUAL(mig_history_max_rank(&h), INT_MAX);
+	CU_ASSERT_EQUAL(mig_history_next_rank(&h), (int64_t)INT_MAX + 1);
 	mig_history_release(&h);
 	CU_ASSERT_EQUAL(h.n, 0);
 	PQclear(res);

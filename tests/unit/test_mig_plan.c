@@ -274,6 +274,47 @@ static void test_repeatables(void)
 	CU_ASSERT_TRUE(has_problem("APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED", NULL));
 }
 
+/* repair marks a missing repeatable deleted (its latest run only), which
+ * unblocks the schema; the file coming back makes it pending again */
+static void test_repeatable_repair(void)
+{
+	struct mig_repair r;
+
+	make_set(1, NULL, 0);
+	applied(1);
+	row(NULL, "views", "SQL", 6, true);		/* an older run, rank 2 */
+	row(NULL, "views", "SQL", 7, true);		/* the latest, rank 3 */
+	set.nrepeatable = 0;				/* its file is gone */
+	CU_ASSERT_EQUAL(compute(NULL, false, true), 0);
+	CU_ASSERT_TRUE(has_problem("APPLIED_REPEATABLE_MIGRATION_NOT_RESOLVED", NULL));
+	mig_repair_compute(&r, &plan);
+	CU_ASSERT_EQUAL(r.nfailed + r.nalign, 0);
+	CU_ASSERT_EQUAL_FATAL(r.nmissing, 1);
+	CU_ASSERT_PTR_NULL(r.missing[0]->applied->version);
+	CU_ASSERT_EQUAL(r.missing[0]->applied->rank, 3);
+	mig_repair_release(&r);
+	row(NULL, "views", "DELETE", 7, true);		/* what repair writes */
+	CU_ASSERT_EQUAL(compute(NULL, false, true), 0);
+	CU_ASSERT_EQUAL(plan.nproblems, 0);
+	CU_ASSERT_STRING_EQUAL(pending(), "");
+	CU_ASSERT_EQUAL(plan.infos[1].state, MIG_STATE_SUPERSEDED);
+	CU_ASSERT_EQUAL(plan.infos[2].state, MIG_STATE_DELETED);
+	CU_ASSERT_EQUAL(plan.infos[3].state, MIG_STATE_DELETED);
+	mig_repair_compute(&r, &plan);			/* a second repair: nothing */
+	CU_ASSERT_EQUAL(r.nfailed + r.nalign + r.nmissing, 0);
+	mig_repair_release(&r);
+	set.nrepeatable = 1;				/* the file comes back */
+	CU_ASSERT_EQUAL(compute(NULL, false, false), 0);
+	CU_ASSERT_STRING_EQUAL(pending(), "views");
+	CU_ASSERT_EQUAL(plan.nproblems, 0);
+	row(NULL, "views", "SQL", 7, true);		/* run again */
+	CU_ASSERT_EQUAL(compute(NULL, false, true), 0);
+	CU_ASSERT_EQUAL(plan.nproblems, 0);
+	CU_ASSERT_STRING_EQUAL(pending(), "");
+	CU_ASSERT_EQUAL(plan.infos[3].state, MIG_STATE_DELETED);
+	CU_ASSERT_EQUAL(plan.infos[4].state, MIG_STATE_SUCCESS);
+}
+
 static void test_validate_pending(void)
 {
 	make_set(2, NULL, 0);
@@ -378,6 +419,7 @@ static CU_TestInfo tests[] = {
 	{ "missing and future versions", test_missing_and_future },
 	{ "baseline", test_baseline },
 	{ "repeatables re-run when changed", test_repeatables },
+	{ "repair marks a missing repeatable deleted", test_repeatable_repair },
 	{ "validate counts pending migrations", test_validate_pending },
 	{ "undo lists", test_undo },
 	{ "a long history", test_long_history },
