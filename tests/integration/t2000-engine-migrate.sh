@@ -103,7 +103,7 @@ run migrate --url "$ENGINE_URL" --locations "$TENANT_SET" --parallel 0
 expect_rc 2 "--parallel 0 is a usage error"
 
 # --- no secret in output or logs
-eng migrate "fresh,missing_db_check" "$TENANT_SET" --url "$(engine_url nosuchdb)" --retries 0
+run migrate --url "$(engine_url nosuchdb)" --schemas "fresh,missing_db_check" --locations "$TENANT_SET" --json --retries 0
 expect_rc 1 "a database that does not exist fails"
 pw=$(sed -E 's|^[a-z]+://[^:]*:([^@]*)@.*|\1|' <<<"$INFRA_TARGET_PGURL")
 if [ -n "$pw" ] && ! grep -qF "$pw" <<<"$OUT$ERR"; then
