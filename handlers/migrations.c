@@ -168,27 +168,6 @@ static int idempotency_key_or_respond(struct request *r, const char *key)
 	return respond_invalid_fields(r, fields);
 }
 
-/* A dry run under an Idempotency-Key: the key names one request, and a
- * dry run is never the same request as the real run that may have used
- * it (dry_run is part of the request's identity), so a key this principal
- * already gave an execution is 409. Nothing is recorded (a dry run writes
- * nothing), so the key stays free. Returns 0, or -1 after answering. */
-static int dry_run_key_or_respond(struct request *r, const char *key)
-{
-	struct infra_error err;
-	int used;
-
-	if (key == NULL)
-		return 0;
-	used = exec_idempotency_key_used(&r->app->db, actor_of(r), key, &err);
-	if (used < 0)
-		return respond_infra_error(r, &err);
-	if (used == 0)
-		return 0;
-	return respond_error(r, 409, "RES_002", "this Idempotency-Key was used for a different "
-			     "request; use a new key", NULL);
-}
-
 /* POST /migrations/execute */
 int handle_migrations_execute(struct request *r)
 {
@@ -214,7 +193,8 @@ int handle_migrations_execute(struct request *r)
 		return -1;
 	}
 	if (req.dry_run) {
-		int rc = dry_run_key_or_respond(r, key) != 0 ? -1 : respond_plan(r, &req);
+		int rc = key != NULL && exec_dry_run_key_check(&r->app->db, actor_of(r), key, &err) != 0
+			? respond_infra_error(r, &err) : respond_plan(r, &req);
 
 		json_object_put(body);
 		return rc;

@@ -107,10 +107,12 @@ void exec_request_hash(const struct exec_request *req, const char *kind,
 #define EXEC_IDEMPOTENCY_KEY_MAX 200
 const char *exec_check_idempotency_key(const char *key);
 
-/* Whether `executed_by` already gave an execution Idempotency-Key `key`:
- * 1, 0, or -1 with `err`. */
-int exec_idempotency_key_used(struct db *db, const char *executed_by, const char *key,
-			      struct infra_error *err);
+/* A dry run under Idempotency-Key `key`: 0 when `executed_by` gave no
+ * execution that key, else -1 with an ECONFLICT (dry_run is part of the
+ * request's identity, so it is never that execution's request) or the
+ * control database's error. A dry run records nothing, its key included. */
+int exec_dry_run_key_check(struct db *db, const char *executed_by, const char *key,
+			   struct infra_error *err);
 
 /* Last-Event-ID: the event number a client has seen. Returns 0 with *seq
  * (0 for an empty or absent header), or -1 when `s` is not a

@@ -751,11 +751,11 @@ static int create_by(struct db *db, struct db_pipeline *p, int insert, const cha
 	return rc;
 }
 
-/* An earlier execution by the same principal under the same key. Returns
- * 1 with it in *out (or an ECONFLICT when the request differs), 0 when
- * there is none, -1 on error. */
-int exec_idempotency_key_used(struct db *db, const char *executed_by, const char *key,
-			      struct infra_error *err)
+/* What a key named for another request answers. */
+#define KEY_REUSED "this Idempotency-Key was used for a different request; use a new key"
+
+int exec_dry_run_key_check(struct db *db, const char *executed_by, const char *key,
+			   struct infra_error *err)
 {
 	const char *params[2] = { executed_by, key };
 	PGresult *res = db_exec(db, err, "SELECT 1 FROM executions WHERE executed_by = $1 "
@@ -766,9 +766,12 @@ int exec_idempotency_key_used(struct db *db, const char *executed_by, const char
 		return -1;
 	used = PQntuples(res) > 0;
 	PQclear(res);
-	return used;
+	return used ? infra_fail(err, INFRA_ECONFLICT, KEY_REUSED) : 0;
 }
 
+/* An earlier execution by the same principal under the same key. Returns
+ * 1 with it in *out (or an ECONFLICT when the request differs), 0 when
+ * there is none, -1 on error. */
 static int idempotent_replay(struct db *db, const struct exec_new *n, const char *hash,
 			     json_object **out, struct infra_error *err)
 {
@@ -786,8 +789,7 @@ static int idempotent_replay(struct db *db, const struct exec_new *n, const char
 	found = PQntuples(res);
 	if (found && strcmp(PQgetvalue(res, 0, EXEC_NCOLUMNS), hash) != 0) {
 		PQclear(res);
-		return infra_fail(err, INFRA_ECONFLICT, "this Idempotency-Key was used for a different "
-				  "request; use a new key");
+		return infra_fail(err, INFRA_ECONFLICT, KEY_REUSED);
 	}
 	if (found)
 		*out = exec_json_from_row(res, 0, time_wall_s());

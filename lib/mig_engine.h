@@ -6,9 +6,10 @@
  * run with bounded parallelism from one thread: each is a state machine on
  * a non-blocking session, sessions are reused across targets of the same
  * database, and one failing target never stops or touches the others.
- * Transient failures (connection refused or lost, serialization failure,
- * deadlock, lock timeout, server shutdown) are retried with exponential
- * backoff and jitter; an error in a migration's SQL never is. Writers hold
+ * Transient failures (connection refused, lost or timed out,
+ * serialization failure, deadlock, lock timeout, server shutdown) are
+ * retried with exponential backoff and jitter; an error in a migration's
+ * SQL never is, nor a connection string libpq refuses. Writers hold
  * Flyway's advisory lock for the target's schema for the whole run on it,
  * so two runners (or this engine and Flyway) never migrate one schema at
  * once while tenants of one database migrate in parallel.
